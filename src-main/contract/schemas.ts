@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+export const languageSchema = z.enum(['en', 'ja']);
+export type Language = z.infer<typeof languageSchema>;
+
+export const readerKindSchema = z.enum(['tiff', 'openslide', 'image']);
+export const readerChoiceSchema = z.enum(['auto', 'tiff', 'openslide', 'image']);
+
+const slideIdSchema = z.number().int().positive();
+/** Absolute filesystem path chosen by the user; never used to address tiles. */
+const pathSchema = z.string().min(1).max(4096);
+
+export const slideLevelSchema = z.object({
+  width: z.number(),
+  height: z.number(),
+  downsample: z.number(),
+  tileWidth: z.number(),
+  tileHeight: z.number(),
+});
+
+export const slideTagSchema = z.object({
+  key: z.string().trim().min(1).max(100),
+  value: z.string().trim().max(500),
+});
+export type SlideTag = z.infer<typeof slideTagSchema>;
+
+export const slideStatusSchema = z.enum(['ok', 'missing', 'error']);
+
+export const slideSummarySchema = z.object({
+  id: slideIdSchema,
+  name: z.string(),
+  path: z.string(),
+  status: slideStatusSchema,
+  /** Why the slide cannot be shown, naming the file; null when it can. */
+  problem: z.string().nullable(),
+  width: z.number(),
+  height: z.number(),
+  levels: z.array(slideLevelSchema),
+  mppX: z.number().nullable(),
+  mppY: z.number().nullable(),
+  objectivePower: z.number().nullable(),
+  vendor: z.string(),
+  fileSizeBytes: z.number(),
+  reader: readerKindSchema.nullable(),
+  readerChoice: readerChoiceSchema,
+  associatedImages: z.array(z.string()),
+  tags: z.array(slideTagSchema),
+  addedAt: z.string(),
+  /** Changes whenever the pixels served for this slide may change (relink, reader switch). */
+  tileVersion: z.string(),
+});
+export type SlideSummary = z.infer<typeof slideSummarySchema>;
+
+export const tileSourceInfoSchema = z.object({
+  slideId: slideIdSchema,
+  width: z.number(),
+  height: z.number(),
+  tileSize: z.number(),
+  minLevel: z.number(),
+  maxLevel: z.number(),
+  mppX: z.number().nullable(),
+  objectivePower: z.number().nullable(),
+  reader: readerKindSchema,
+  tileVersion: z.string(),
+});
+export type TileSourceInfo = z.infer<typeof tileSourceInfoSchema>;
+
+export const projectSummarySchema = z.object({
+  folder: z.string(),
+  name: z.string(),
+  schemaVersion: z.number(),
+  slideCount: z.number(),
+});
+export type ProjectSummary = z.infer<typeof projectSummarySchema>;
+
+export const recentProjectSchema = z.object({
+  folder: z.string(),
+  name: z.string(),
+  openedAt: z.string(),
+});
+export type RecentProject = z.infer<typeof recentProjectSchema>;
+
+export const readerStatusSchema = z.object({
+  kind: readerKindSchema,
+  available: z.boolean(),
+  detail: z.string(),
+});
+
+export const appInfoSchema = z.object({
+  version: z.string(),
+  language: languageSchema,
+  mode: z.enum(['electron', 'browser']),
+  project: projectSummarySchema.nullable(),
+  recentProjects: z.array(recentProjectSchema),
+  readers: z.array(readerStatusSchema),
+  homeFolder: z.string(),
+});
+export type AppInfo = z.infer<typeof appInfoSchema>;
+
+export const folderEntrySchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  kind: z.enum(['folder', 'slide', 'other']),
+  sizeBytes: z.number().nullable(),
+});
+export const folderListingSchema = z.object({
+  path: z.string(),
+  parent: z.string().nullable(),
+  entries: z.array(folderEntrySchema),
+});
+export type FolderListing = z.infer<typeof folderListingSchema>;
+
+export const addSlidesResultSchema = z.object({
+  added: z.array(slideSummarySchema),
+  /** Files already in the project (same path). */
+  alreadyPresent: z.array(z.string()),
+  /** Files that could not be opened, each with a message naming the file and the reason. */
+  failed: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+export type AddSlidesResult = z.infer<typeof addSlidesResultSchema>;
+
+export { slideIdSchema, pathSchema };

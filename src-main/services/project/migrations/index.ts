@@ -1,0 +1,7 @@
+import type { Migration } from './Migration';
+import { migration001 } from './001-project-and-slides';
+import { migration002 } from './002-slide-tags-and-reader-choice';
+
+export const migrations: readonly Migration[] = [migration001, migration002];
+
+export const LATEST_SCHEMA_VERSION = migrations.at(-1)?.version ?? 0;
