@@ -12,6 +12,14 @@ import {
   slideTagSchema,
   tileSourceInfoSchema,
 } from './schemas';
+import type { CallName, EventName } from './channels';
+
+export { callNames, eventNames, type CallName, type EventName } from './channels';
+
+interface CallSchema {
+  input: z.ZodType;
+  output: z.ZodType;
+}
 
 /**
  * Every call the renderer can make, with runtime schemas for its input and output. Both
@@ -47,9 +55,9 @@ export const calls = {
     output: slideSummarySchema,
   },
   'slides.tileSource': { input: z.object({ slideId: slideIdSchema }), output: tileSourceInfoSchema },
-} as const;
+} as const satisfies Record<CallName, CallSchema>; // satisfies also rejects keys that are not call names
 
-export type CallName = keyof typeof calls;
+
 export type CallInput<N extends CallName> = z.input<(typeof calls)[N]['input']>;
 export type CallOutput<N extends CallName> = z.output<(typeof calls)[N]['output']>;
 
@@ -57,13 +65,10 @@ export type CallOutput<N extends CallName> = z.output<(typeof calls)[N]['output'
 export const events = {
   'project.changed': projectSummarySchema.nullable(),
   'slides.changed': z.object({ slideIds: z.array(slideIdSchema) }),
-} as const;
+} as const satisfies Record<EventName, z.ZodType>;
 
-export type EventName = keyof typeof events;
 export type EventPayload<N extends EventName> = z.output<(typeof events)[N]>;
 
-export const callNames = Object.keys(calls) as CallName[];
-export const eventNames = Object.keys(events) as EventName[];
 
 export function isCallName(name: string): name is CallName {
   return Object.hasOwn(calls, name);

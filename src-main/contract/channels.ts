@@ -1,0 +1,25 @@
+/**
+ * The names of every call and event, as plain data so the preload can allow-list them
+ * without bundling the schemas. api.ts is typed so that its tables have exactly these keys.
+ */
+export const callNames = [
+  'app.info',
+  'settings.setLanguage',
+  'project.create',
+  'project.open',
+  'project.close',
+  'project.forgetRecent',
+  'files.listFolder',
+  'slides.list',
+  'slides.add',
+  'slides.remove',
+  'slides.setTags',
+  'slides.relink',
+  'slides.setReader',
+  'slides.tileSource',
+] as const;
+
+export const eventNames = ['project.changed', 'slides.changed'] as const;
+
+export type CallName = (typeof callNames)[number];
+export type EventName = (typeof eventNames)[number];

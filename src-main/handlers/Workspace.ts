@@ -1,0 +1,109 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { AppInfo, ProjectSummary } from '../contract/schemas';
+import type { EventName, EventPayload } from '../contract/api';
+import { UserFacingError } from '../contract/errors';
+import { AppSettings } from '../services/project/AppSettings';
+import { ProjectDatabase } from '../services/project/ProjectDatabase';
+import { openSlideLibraryStatus } from '../services/slides/OpenSlideReader';
+import { SlideCatalog } from '../services/slides/SlideCatalog';
+import { SlideLibrary } from '../services/slides/SlideLibrary';
+import { TileCache } from '../services/slides/TileCache';
+
+export type EventSink = <N extends EventName>(name: N, payload: EventPayload<N>) => void;
+
+const TILE_CACHE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * What one running app has open: its settings, at most one project and that project's
+ * slide library. Shared by the Electron and the browser-mode transports.
+ */
+export class Workspace {
+  private project: ProjectDatabase | null = null;
+  private library: SlideLibrary | null = null;
+  readonly tileCache = new TileCache(TILE_CACHE_BYTES);
+  private readonly listeners = new Set<EventSink>();
+
+  constructor(
+    readonly settings: AppSettings,
+    readonly mode: AppInfo['mode'],
+    readonly version: string,
+  ) {}
+
+  onEvent(sink: EventSink): () => void {
+    this.listeners.add(sink);
+    return () => this.listeners.delete(sink);
+  }
+
+  emit<N extends EventName>(name: N, payload: EventPayload<N>): void {
+    for (const sink of this.listeners) sink(name, payload);
+  }
+
+  info(): AppInfo {
+    const openslide = openSlideLibraryStatus();
+    return {
+      version: this.version,
+      language: this.settings.language,
+      mode: this.mode,
+      project: this.projectSummary(),
+      recentProjects: this.settings.recentProjects,
+      readers: [
+        { kind: 'tiff', available: true, detail: 'built-in: Aperio SVS, pyramidal TIFF/BigTIFF, OME-TIFF' },
+        {
+          kind: 'openslide',
+          available: openslide.available,
+          detail: openslide.available ? `OpenSlide ${openslide.version ?? ''}`.trim() : (openslide.reason ?? 'not available'),
+        },
+        { kind: 'image', available: true, detail: 'built-in: PNG, JPEG, single-level TIFF' },
+      ],
+      homeFolder: os.homedir(),
+    };
+  }
+
+  async createProject(folder: string, name: string): Promise<ProjectSummary> {
+    await this.closeProject();
+    return this.attach(ProjectDatabase.create(path.resolve(folder), name));
+  }
+
+  async openProject(folder: string): Promise<ProjectSummary> {
+    await this.closeProject();
+    return this.attach(ProjectDatabase.open(path.resolve(folder)));
+  }
+
+  async closeProject(): Promise<void> {
+    if (!this.project) return;
+    await this.library?.close();
+    this.project.close();
+    this.project = null;
+    this.library = null;
+    this.emit('project.changed', null);
+  }
+
+  slides(): SlideLibrary {
+    if (!this.library) throw new UserFacingError('no-project', 'Open or create a project first.');
+    return this.library;
+  }
+
+  projectSummary(): ProjectSummary | null {
+    if (!this.project || !this.library) return null;
+    return {
+      folder: this.project.folder,
+      name: this.project.name,
+      schemaVersion: this.project.schemaVersion,
+      slideCount: this.library.list().length,
+    };
+  }
+
+  private attach(project: ProjectDatabase): ProjectSummary {
+    this.project = project;
+    this.library = new SlideLibrary(
+      new SlideCatalog(project.db),
+      path.join(project.cacheFolder, 'thumbnails'),
+      this.tileCache,
+    );
+    this.settings.rememberProject(project.folder, project.name);
+    const summary = this.projectSummary()!;
+    this.emit('project.changed', summary);
+    return summary;
+  }
+}

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CallInput, CallName, CallOutput } from '../contract/api';
+import type { FolderListing } from '../contract/schemas';
+import { UserFacingError } from '../contract/errors';
+import { looksLikeSlide } from '../services/slides/openSlideFile';
+import type { Workspace } from './Workspace';
+
+export type HandlerTable = {
+  [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N>;
+};
+
+/** The one table of call handlers, served by both transports. Inputs arrive validated. */
+export function createHandlerTable(workspace: Workspace): HandlerTable {
+  const slidesChanged = (slideIds: number[]) => workspace.emit('slides.changed', { slideIds });
+  return {
+    'app.info': () => workspace.info(),
+    'settings.setLanguage': ({ language }) => {
+      workspace.settings.setLanguage(language);
+      return {};
+    },
+    'project.create': ({ folder, name }) => workspace.createProject(folder, name),
+    'project.open': ({ folder }) => workspace.openProject(folder),
+    'project.close': async () => {
+      await workspace.closeProject();
+      return {};
+    },
+    'project.forgetRecent': ({ folder }) => {
+      workspace.settings.forgetProject(folder);
+      return {};
+    },
+    'files.listFolder': ({ path: folder }) => listFolder(folder),
+    'slides.list': () => workspace.slides().list(),
+    'slides.add': async ({ paths }) => {
+      const result = await workspace.slides().add(paths);
+      slidesChanged(result.added.map((slide) => slide.id));
+      return result;
+    },
+    'slides.remove': async ({ slideId }) => {
+      await workspace.slides().remove(slideId);
+      slidesChanged([slideId]);
+      return {};
+    },
+    'slides.setTags': ({ slideId, tags }) => {
+      const slide = workspace.slides().setTags(slideId, tags);
+      slidesChanged([slideId]);
+      return slide;
+    },
+    'slides.relink': async ({ slideId, path: newPath }) => {
+      const slide = await workspace.slides().relink(slideId, newPath);
+      slidesChanged([slideId]);
+      return slide;
+    },
+    'slides.setReader': async ({ slideId, reader }) => {
+      const slide = await workspace.slides().setReader(slideId, reader);
+      slidesChanged([slideId]);
+      return slide;
+    },
+    'slides.tileSource': ({ slideId }) => workspace.slides().tileSource(slideId),
+  };
+}
+
+async function listFolder(folder: string): Promise<FolderListing> {
+  const resolved = path.resolve(folder);
+  let names: fs.Dirent[];
+  try {
+    names = await fs.promises.readdir(resolved, { withFileTypes: true });
+  } catch {
+    throw new UserFacingError('not-found', `${resolved}: folder not found or not readable`, resolved);
+  }
+  const entries: FolderListing['entries'] = [];
+  for (const entry of names) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(resolved, entry.name);
+    let isFolder = entry.isDirectory();
+    let sizeBytes: number | null = null;
+    try {
+      const stat = await fs.promises.stat(full);
+      isFolder = stat.isDirectory();
+      sizeBytes = isFolder ? null : stat.size;
+    } catch {
+      continue;
+    }
+    entries.push({
+      name: entry.name,
+      path: full,
+      kind: isFolder ? 'folder' : looksLikeSlide(full) ? 'slide' : 'other',
+      sizeBytes,
+    });
+  }
+  entries.sort((a, b) => Number(b.kind === 'folder') - Number(a.kind === 'folder') || a.name.localeCompare(b.name));
+  const parent = path.dirname(resolved);
+  return { path: resolved, parent: parent === resolved ? null : parent, entries };
+}
