@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test as base, expect, type Page } from '@playwright/test';
+
+export const repositoryRoot = path.resolve(import.meta.dirname, '../..');
+export const sharedData = path.resolve(repositoryRoot, '../shared/data');
+export const sharedSlides = path.join(sharedData, 'slides');
+export const hasSharedData = fs.existsSync(path.join(sharedSlides, 'CMU-1-Small-Region.svs'));
+
+export interface BrowserModeApp {
+  /** The address printed by `npm run serve`, token included. */
+  url: string;
+  /** A scratch folder for projects and slide copies, removed afterwards. */
+  scratch: string;
+  /** Everything the server printed. */
+  output: () => string;
+}
+
+async function startServer(scratch: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const serveEntry = path.join(repositoryRoot, 'out/main/serve.js');
+  if (!fs.existsSync(serveEntry)) throw new Error('out/main/serve.js is missing: run `npm run build` first');
+  const child = spawn(process.execPath, [serveEntry, '--port', '0'], {
+    env: { ...process.env, MITOBENCH_SETTINGS_DIR: path.join(scratch, 'settings'), HOME: scratch },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let printed = '';
+  child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${printed}`)), 20_000);
+    const poll = setInterval(() => {
+      const match = /running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(printed);
+      if (match?.[1]) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    }, 50);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${printed}`)));
+  });
+  return { child, url, output: () => printed };
+}
+
+/** A fresh `npm run serve` per test, with its own settings and scratch folder. */
+export const test = base.extend<{ app: BrowserModeApp }>({
+  app: async ({}, use) => {
+    const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mitobench-e2e-')));
+    const server = await startServer(scratch);
+    await use({ url: server.url, scratch, output: server.output });
+    server.child.kill('SIGTERM');
+    fs.rmSync(scratch, { recursive: true, force: true });
+  },
+});
+
+export { expect };
+
+/** Types a path into a folder browser and goes there. */
+export async function browseTo(page: Page, container: string, folder: string): Promise<void> {
+  const browser = page.locator(container).getByTestId('folder-browser');
+  // Wait for the first listing, which would otherwise overwrite what we type.
+  await expect(browser.getByTestId('browser-path')).not.toHaveValue('');
+  await browser.getByTestId('browser-path').fill(folder);
+  await browser.getByTestId('browser-go').click();
+  await expect(browser.getByTestId('browser-path')).toHaveValue(folder);
+}
+
+export async function createProject(page: Page, parentFolder: string, name: string): Promise<void> {
+  await page.getByTestId('project-name-input').fill(name);
+  await browseTo(page, '[data-testid=create-project]', parentFolder);
+  await page.getByTestId('create-project-button').click();
+  await expect(page.getByTestId('project-name')).toHaveText(name);
+}
+
+export async function addFolder(page: Page, folder: string): Promise<void> {
+  await page.getByTestId('add-slides').click();
+  await browseTo(page, '[data-testid=add-slides-panel]', folder);
+  await page.getByTestId('add-folder').click();
+  await expect(page.getByTestId('add-summary')).toBeVisible();
+}
+
+/** Waits until OpenSeadragon has drawn every tile the current view needs. */
+export async function waitForViewerIdle(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const hook = (window as unknown as { __mitobenchViewer?: { isIdle(): boolean } }).__mitobenchViewer;
+    return hook?.isIdle() === true;
+  }, undefined, { timeout: 60_000, polling: 100 });
+  // Two frames so the last tiles drawn are on screen before a screenshot.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+}
+
+export async function screenshotFor(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(repositoryRoot, 'test-results', 'screens', `${name}.png`) });
+}
