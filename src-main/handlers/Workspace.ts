@@ -60,14 +60,17 @@ export class Workspace {
     };
   }
 
+  /** A project that cannot be created or opened leaves the current one open. */
   async createProject(folder: string, name: string): Promise<ProjectSummary> {
+    const project = ProjectDatabase.create(path.resolve(folder), name);
     await this.closeProject();
-    return this.attach(ProjectDatabase.create(path.resolve(folder), name));
+    return this.attach(project);
   }
 
   async openProject(folder: string): Promise<ProjectSummary> {
+    const project = ProjectDatabase.open(path.resolve(folder));
     await this.closeProject();
-    return this.attach(ProjectDatabase.open(path.resolve(folder)));
+    return this.attach(project);
   }
 
   async closeProject(): Promise<void> {

@@ -3,6 +3,7 @@ import { UserFacingError, type Envelope, type ErrorInfo } from '../contract/erro
 import { ProjectError } from '../services/project/ProjectDatabase';
 import { SlideError } from '../services/slides/SlideError';
 import { RelinkMismatchError, SlideNotFoundError } from '../services/slides/SlideLibrary';
+import { TileOutOfRangeError } from '../services/slides/TileGrid';
 import type { HandlerTable } from './handlerTable';
 
 /**
@@ -38,6 +39,7 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   }
   if (error instanceof RelinkMismatchError) return { code: 'invalid-argument', message: error.message, file: error.file };
   if (error instanceof SlideNotFoundError) return { code: 'not-found', message: error.message };
+  if (error instanceof TileOutOfRangeError) return { code: 'not-found', message: error.message };
   console.error(error);
   return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }

@@ -46,13 +46,9 @@ export async function answerTileRequest(workspace: Workspace, pathBelowRoot: str
     return text(400, `not a tile address: ${pathBelowRoot}`);
   } catch (error) {
     const info = toErrorInfo(error);
-    const status = info.code === 'no-project' ? 409 : info.code === 'not-found' || isOutOfRange(error) ? 404 : 500;
+    const status = info.code === 'no-project' ? 409 : info.code === 'not-found' ? 404 : 500;
     return text(status, info.message);
   }
-}
-
-function isOutOfRange(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TileOutOfRangeError';
 }
 
 function cacheControl(workspace: Workspace, slideId: number, requestedVersion: number): string {

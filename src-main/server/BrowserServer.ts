@@ -95,15 +95,17 @@ export class BrowserServer {
       return send(response, 401, 'Mitobench: open the address printed in the terminal (it carries the access token).');
     }
 
-    if (url.pathname.startsWith('/api/')) return this.answerCall(request, response, url.pathname.slice(5));
-    if (url.pathname === '/events') return this.openEventStream(request, response);
-    if (url.pathname.startsWith('/tiles/')) {
-      const answer = await answerTileRequest(this.options.workspace, decodeURIComponent(url.pathname.slice(7)));
+    const pathname = decodePathname(url.pathname);
+    if (pathname === null) return send(response, 400, 'malformed percent-encoding in the address');
+    if (pathname.startsWith('/api/')) return this.answerCall(request, response, pathname.slice(5));
+    if (pathname === '/events') return this.openEventStream(request, response);
+    if (pathname.startsWith('/tiles/')) {
+      const answer = await answerTileRequest(this.options.workspace, pathname.slice(7));
       response.writeHead(answer.status, answer.headers);
       response.end(answer.body);
       return;
     }
-    return this.serveStatic(request, response, url.pathname);
+    return this.serveStatic(request, response, pathname);
   }
 
   private hostIsLoopback(request: http.IncomingMessage): boolean {
@@ -134,7 +136,7 @@ export class BrowserServer {
     } catch (error) {
       return sendJson(response, { ok: false, error: { code: 'invalid-argument', message: `bad request body: ${String(error)}` } });
     }
-    sendJson(response, await dispatch(this.options.handlers, decodeURIComponent(name), body));
+    sendJson(response, await dispatch(this.options.handlers, name, body));
   }
 
   private openEventStream(request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -151,7 +153,7 @@ export class BrowserServer {
   private async serveStatic(request: http.IncomingMessage, response: http.ServerResponse, pathname: string): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'method not allowed');
     const root = path.resolve(this.options.rendererFolder);
-    const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const relative = pathname === '/' ? 'index.html' : pathname.replace(/^\/+/, '');
     const file = path.resolve(root, relative);
     if (!file.startsWith(root + path.sep)) return send(response, 403, 'outside the app folder');
     let content: Buffer;
@@ -169,6 +171,15 @@ export class BrowserServer {
       'Referrer-Policy': 'no-referrer',
     });
     response.end(request.method === 'HEAD' ? undefined : content);
+  }
+}
+
+/** The decoded path, or null when its percent-encoding is malformed (e.g. "%E0%A4%A"). */
+function decodePathname(pathname: string): string | null {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return null;
   }
 }
 

@@ -309,6 +309,8 @@ export function describeError(file: string, error: unknown): string {
 /** Files and folders (recursively, skipping hidden entries) to the slide files they hold. */
 async function expandSlidePaths(paths: string[], failed: AddSlidesResult['failed']): Promise<string[]> {
   const files: string[] = [];
+  // Real paths of the folders already walked, so a symlink back to a parent is not a loop.
+  const visitedFolders = new Set<string>();
   const visit = async (entry: string, explicitlyChosen: boolean): Promise<void> => {
     let stat: fs.Stats;
     try {
@@ -318,7 +320,18 @@ async function expandSlidePaths(paths: string[], failed: AddSlidesResult['failed
       return;
     }
     if (stat.isDirectory()) {
-      const children = await fs.promises.readdir(entry);
+      const realFolder = await fs.promises.realpath(entry).catch(() => path.resolve(entry));
+      if (visitedFolders.has(realFolder)) return;
+      visitedFolders.add(realFolder);
+      let children: string[];
+      try {
+        children = await fs.promises.readdir(entry);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot be read (${code ?? String(error)})`;
+        failed.push({ path: entry, message: `${entry}: folder ${reason}` });
+        return;
+      }
       for (const child of children.sort()) {
         if (!child.startsWith('.')) await visit(path.join(entry, child), false);
       }
