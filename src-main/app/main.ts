@@ -5,7 +5,7 @@ import { AppSettings } from '../services/project/AppSettings';
 import { CONTENT_SECURITY_POLICY } from '../handlers/contentSecurityPolicy';
 import { dispatch } from '../handlers/dispatch';
 import { createHandlerTable } from '../handlers/handlerTable';
-import { answerTileRequest } from '../handlers/tileRequests';
+import { answerTileRequest, decodePathname } from '../handlers/tileRequests';
 import { Workspace } from '../handlers/Workspace';
 import { appVersion } from '../handlers/appVersion';
 
@@ -44,7 +44,9 @@ async function start(): Promise<void> {
   protocol.handle('slide', async (request) => {
     const { pathname, host } = new URL(request.url);
     if (host !== 'tiles') return new Response('not found', { status: 404 });
-    const answer = await answerTileRequest(workspace, decodeURIComponent(pathname.slice(1)));
+    const decoded = decodePathname(pathname.slice(1));
+    if (decoded === null) return new Response('malformed address', { status: 400 });
+    const answer = await answerTileRequest(workspace, decoded);
     const body = typeof answer.body === 'string' ? answer.body : new Uint8Array(answer.body);
     return new Response(body, { status: answer.status, headers: answer.headers });
   });
@@ -60,6 +62,7 @@ async function start(): Promise<void> {
     width: 1440,
     height: 900,
     title: 'Mitobench',
+    icon: path.join(app.getAppPath(), 'resources', 'icon.png'),
     webPreferences: {
       preload: path.join(import.meta.dirname, '../preload/index.cjs'),
       contextIsolation: true,

@@ -13,6 +13,15 @@ const TILE = /^(\d+)\/v(\d+)\/(\d+)\/(\d+)_(\d+)\.jpg$/;
 const THUMBNAIL = /^(\d+)\/v(\d+)\/thumbnail\.jpg$/;
 const ASSOCIATED = /^(\d+)\/v(\d+)\/associated\/([a-z]+)\.jpg$/;
 
+/** The decoded path, or null when its percent-encoding is malformed (e.g. "%E0%A4%A"). */
+export function decodePathname(pathname: string): string | null {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+}
+
 /** URL path (below the tile root) of one viewer tile: addressed by slide id, never by path. */
 export function tilePath(slideId: number, tileVersion: string, level: number, column: number, row: number): string {
   return `${slideId}/v${tileVersion}/${level}/${column}_${row}.jpg`;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { eventNames } from '../contract/channels';
 import { dispatch } from '../handlers/dispatch';
 import type { HandlerTable } from '../handlers/handlerTable';
-import { answerTileRequest } from '../handlers/tileRequests';
+import { answerTileRequest, decodePathname } from '../handlers/tileRequests';
 import type { Workspace } from '../handlers/Workspace';
 import { CONTENT_SECURITY_POLICY } from '../handlers/contentSecurityPolicy';
 
@@ -171,15 +171,6 @@ export class BrowserServer {
       'Referrer-Policy': 'no-referrer',
     });
     response.end(request.method === 'HEAD' ? undefined : content);
-  }
-}
-
-/** The decoded path, or null when its percent-encoding is malformed (e.g. "%E0%A4%A"). */
-function decodePathname(pathname: string): string | null {
-  try {
-    return decodeURIComponent(pathname);
-  } catch {
-    return null;
   }
 }
 

@@ -155,7 +155,8 @@ describe('schemas', () => {
       tileVersion: '1',
     };
     expect(tileSourceInfoSchema.parse(complete)).toEqual(complete);
-    const { tileSize: _tileSize, ...withoutTileSize } = complete;
+    const withoutTileSize: Partial<TileSourceInfo> = { ...complete };
+    delete withoutTileSize.tileSize;
     expect(tileSourceInfoSchema.safeParse(withoutTileSize).success).toBe(false);
   });
 

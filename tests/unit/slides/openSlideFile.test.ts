@@ -23,6 +23,11 @@ import type { SyntheticSlide } from '../../fixtures/syntheticSlides';
 const openslide = openSlideLibraryStatus();
 if (!openslide.available) console.warn(`openSlideFile: OpenSlide cases skipped: ${openslide.reason}`);
 
+const sharedSlides = path.resolve(import.meta.dirname, '../../../../shared/data/slides');
+const cmuSvs = path.join(sharedSlides, 'CMU-1-Small-Region.svs');
+const hasSharedData = fs.existsSync(cmuSvs);
+if (!hasSharedData) console.warn(`openSlideFile: real-slide cases skipped: ${cmuSvs} is absent`);
+
 /** What a machine without libopenslide sees: OpenSlide declines every file. */
 const withoutOpenSlide: SlideOpeners = {
   tiff: openTiffSlide,
@@ -69,6 +74,10 @@ describe('automatic reader choice', () => {
   it('opens a pyramidal TIFF with the built-in TIFF reader, every level', async () => {
     expect(await openedKind(pyramid.path)).toEqual({ kind: 'tiff', levels: 3, width: 700 });
     expect(await openedKind(pyramid.path, 'auto', withoutOpenSlide)).toEqual({ kind: 'tiff', levels: 3, width: 700 });
+  });
+
+  it.skipIf(!hasSharedData)('opens the real CMU-1 SVS with the built-in TIFF reader', async () => {
+    expect(await openedKind(cmuSvs)).toEqual({ kind: 'tiff', levels: 1, width: 2220 });
   });
 
   it('opens a synthetic Aperio SVS with the built-in TIFF reader', async () => {
