@@ -5,9 +5,6 @@ import path from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
 
 export const repositoryRoot = path.resolve(import.meta.dirname, '../..');
-export const sharedData = path.resolve(repositoryRoot, '../shared/data');
-export const sharedSlides = path.join(sharedData, 'slides');
-export const hasSharedData = fs.existsSync(path.join(sharedSlides, 'CMU-1-Small-Region.svs'));
 
 export interface BrowserModeApp {
   /** The address printed by `npm run serve`, token included. */
@@ -56,6 +53,28 @@ export const test = base.extend<{ app: BrowserModeApp }>({
 
 export { expect };
 
+/** What the viewer exposes to tests (see SlideViewer.svelte): OpenSeadragon and an idle check. */
+export interface ViewerHook {
+  OpenSeadragon: { Point: new (x: number, y: number) => ScreenPoint };
+  viewer: {
+    element: HTMLElement;
+    drawer: { canvas: HTMLCanvasElement };
+    viewport: {
+      zoomTo(zoom: number, point: null, immediately: boolean): void;
+      panTo(point: unknown, immediately: boolean): void;
+      imageToViewportZoom(zoom: number): number;
+      imageToViewportCoordinates(x: number, y: number): unknown;
+      imageToViewerElementCoordinates(point: ScreenPoint): ScreenPoint;
+    };
+  };
+  isIdle(): boolean;
+}
+
+export interface ScreenPoint {
+  x: number;
+  y: number;
+}
+
 /** Types a path into a folder browser and goes there. */
 export async function browseTo(page: Page, container: string, folder: string): Promise<void> {
   const browser = page.locator(container).getByTestId('folder-browser');
@@ -83,7 +102,7 @@ export async function addFolder(page: Page, folder: string): Promise<void> {
 /** Waits until OpenSeadragon has drawn every tile the current view needs. */
 export async function waitForViewerIdle(page: Page): Promise<void> {
   await page.waitForFunction(() => {
-    const hook = (window as unknown as { __mitobenchViewer?: { isIdle(): boolean } }).__mitobenchViewer;
+    const hook = (window as unknown as { __mitobenchViewer?: ViewerHook }).__mitobenchViewer;
     return hook?.isIdle() === true;
   }, undefined, { timeout: 60_000, polling: 100 });
   // Two frames so the last tiles drawn are on screen before a screenshot.

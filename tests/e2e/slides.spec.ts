@@ -6,35 +6,15 @@ import {
   addFolder,
   createProject,
   expect,
-  hasSharedData,
   repositoryRoot,
   screenshotFor,
-  sharedSlides,
   test,
   waitForViewerIdle,
+  type ViewerHook,
 } from './browserMode';
+import { cmuSvsPath, hasSharedSlides, sharedSlidesFolder } from '../fixtures/sharedData';
 
-const SVS = path.join(sharedSlides, 'CMU-1-Small-Region.svs');
-
-interface ScreenPoint {
-  x: number;
-  y: number;
-}
-
-interface ViewerHook {
-  OpenSeadragon: { Point: new (x: number, y: number) => ScreenPoint };
-  viewer: {
-    element: HTMLElement;
-    drawer: { canvas: HTMLCanvasElement };
-    viewport: {
-      zoomTo(zoom: number, point: null, immediately: boolean): void;
-      panTo(point: unknown, immediately: boolean): void;
-      imageToViewportZoom(zoom: number): number;
-      imageToViewportCoordinates(x: number, y: number): unknown;
-      imageToViewerElementCoordinates(point: ScreenPoint): ScreenPoint;
-    };
-  };
-}
+const SVS = cmuSvsPath;
 
 /** Mean absolute RGB difference between two RGBA images of equal size. */
 function meanAbsoluteDifference(a: Buffer, b: Buffer): number {
@@ -48,7 +28,7 @@ function meanAbsoluteDifference(a: Buffer, b: Buffer): number {
 }
 
 test.describe('with the shared CMU-1 slides', () => {
-  test.skip(!hasSharedData, 'needs ../shared/data/slides (the shared test slides are not on this machine)');
+  test.skip(!hasSharedSlides, 'needs ../shared/data/slides (the shared test slides are not on this machine)');
 
   test('create a project, add slides, view at full resolution, switch language, see a corrupt file named', async ({ page, app }) => {
     await page.goto(app.url);
@@ -56,7 +36,7 @@ test.describe('with the shared CMU-1 slides', () => {
     await screenshotFor(page, 'project-en');
 
     await createProject(page, app.scratch, 'Canine cutaneous');
-    await addFolder(page, sharedSlides);
+    await addFolder(page, sharedSlidesFolder);
     const cards = page.getByTestId('slide-card');
     await expect(cards).toHaveCount(2);
     const svsCard = cards.filter({ hasText: 'CMU-1-Small-Region.svs' });

@@ -2,21 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openTiffSlide } from '../../src-main/services/slides/tiff/TiffSlideReader';
 import { writeLargeSyntheticPyramid, writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, browseTo, createProject, expect, screenshotFor, test, waitForViewerIdle } from './browserMode';
-
-interface ViewerHook {
-  OpenSeadragon: { Point: new (x: number, y: number) => { x: number; y: number } };
-  viewer: {
-    element: HTMLElement;
-    drawer: { canvas: HTMLCanvasElement };
-    viewport: {
-      zoomTo(zoom: number, point: null, immediately: boolean): void;
-      panTo(point: unknown, immediately: boolean): void;
-      imageToViewportZoom(zoom: number): number;
-      imageToViewportCoordinates(x: number, y: number): unknown;
-    };
-  };
-}
+import { addFolder, browseTo, createProject, expect, screenshotFor, test, waitForViewerIdle, type ViewerHook } from './browserMode';
 
 test('a moved slide shows as missing and is relinked to its new place, verified by content', async ({ page, app }) => {
   const incoming = path.join(app.scratch, 'scans');

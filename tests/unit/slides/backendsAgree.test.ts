@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { openOpenSlide, openSlideLibraryStatus } from '../../../src-main/service
 import type { RgbaImage, SlideReader } from '../../../src-main/services/slides/SlideReader';
 import { TileGrid } from '../../../src-main/services/slides/TileGrid';
 import { openTiffSlide } from '../../../src-main/services/slides/tiff/TiffSlideReader';
+import { hasSharedSlides, sharedSlidesFolder, warnWhenSharedSlidesAbsent } from '../../fixtures/sharedData';
 
 /**
  * The built-in TIFF reader and OpenSlide must show the same slide. Both decode JPEG with
@@ -21,12 +21,10 @@ const MAX_MEAN_DIFFERENCE = 1.5;
 const MAX_P99_DIFFERENCE = 12;
 const MAX_RESIDUAL_SHIFT_PX = 0.05;
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const sharedDir = path.resolve(repoRoot, '../shared/data');
 const library = openSlideLibraryStatus();
-const runnable = fs.existsSync(sharedDir) && library.available;
-if (!fs.existsSync(sharedDir)) console.warn(`backend comparison skipped: shared test data not found at ${sharedDir}`);
-else if (!library.available) console.warn(`backend comparison skipped: ${library.reason}`);
+const runnable = hasSharedSlides && library.available;
+warnWhenSharedSlidesAbsent('Backend comparison');
+if (!library.available) console.warn(`backend comparison skipped: ${library.reason}`);
 
 interface Difference {
   /** Mean absolute difference per channel (R, G, B, A). */
@@ -107,7 +105,7 @@ const slides = [
 describe.skipIf(!runnable)('TIFF reader and OpenSlide agree', () => {
   for (const slide of slides) {
     describe(slide.file, () => {
-      const file = path.join(sharedDir, 'slides', slide.file);
+      const file = path.join(sharedSlidesFolder, slide.file);
       let tiff: SlideReader;
       let openslide: SlideReader;
       beforeAll(async () => {

@@ -19,14 +19,14 @@ import {
   writeSyntheticPyramid,
 } from '../../fixtures/syntheticSlides';
 import type { SyntheticSlide } from '../../fixtures/syntheticSlides';
+import { cmuSvsPath, hasSharedSlides, warnWhenSharedSlidesAbsent } from '../../fixtures/sharedData';
 
 const openslide = openSlideLibraryStatus();
 if (!openslide.available) console.warn(`openSlideFile: OpenSlide cases skipped: ${openslide.reason}`);
 
-const sharedSlides = path.resolve(import.meta.dirname, '../../../../shared/data/slides');
-const cmuSvs = path.join(sharedSlides, 'CMU-1-Small-Region.svs');
-const hasSharedData = fs.existsSync(cmuSvs);
-if (!hasSharedData) console.warn(`openSlideFile: real-slide cases skipped: ${cmuSvs} is absent`);
+const cmuSvs = cmuSvsPath;
+const hasSharedData = hasSharedSlides;
+warnWhenSharedSlidesAbsent('openSlideFile real-slide cases');
 
 /** What a machine without libopenslide sees: OpenSlide declines every file. */
 const withoutOpenSlide: SlideOpeners = {

@@ -9,17 +9,16 @@ import {
   openSlideLibraryStatus,
 } from '../../../src-main/services/slides/OpenSlideReader';
 import { SlideError } from '../../../src-main/services/slides/SlideError';
+import { cmuPyramidPath, cmuSvsPath, hasSharedSlides, warnWhenSharedSlidesAbsent } from '../../fixtures/sharedData';
 import type { RgbaImage } from '../../../src-main/services/slides/SlideReader';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const sharedDir = path.resolve(repoRoot, '../shared/data');
-const svsPath = path.join(sharedDir, 'slides/CMU-1-Small-Region.svs');
-const pyramidPath = path.join(sharedDir, 'slides/CMU-1-Small-Region.pyramid.tif');
+const svsPath = cmuSvsPath;
+const pyramidPath = cmuPyramidPath;
 
 const library = openSlideLibraryStatus();
-const haveSharedData = fs.existsSync(sharedDir);
+const haveSharedData = hasSharedSlides;
 if (!library.available) console.warn(`OpenSlide reader tests skipped: ${library.reason}`);
-if (!haveSharedData) console.warn(`OpenSlide real-slide tests skipped: shared test data not found at ${sharedDir}`);
+warnWhenSharedSlidesAbsent('OpenSlide real-slide tests');
 
 let tempDir: string;
 beforeAll(() => {

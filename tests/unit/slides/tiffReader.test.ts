@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,13 +17,13 @@ import {
   writeSyntheticPyramid,
   writeLargeSyntheticPyramid,
 } from '../../fixtures/syntheticSlides';
+import { cmuPyramidPath, cmuSvsPath, hasSharedSlides, warnWhenSharedSlidesAbsent } from '../../fixtures/sharedData';
 import type { Rgb, SyntheticCompression, SyntheticSlide } from '../../fixtures/syntheticSlides';
 
-const sharedData = path.resolve(import.meta.dirname, '../../../../shared/data');
-const svsPath = path.join(sharedData, 'slides/CMU-1-Small-Region.svs');
-const pyramidPath = path.join(sharedData, 'slides/CMU-1-Small-Region.pyramid.tif');
-const hasSharedData = fs.existsSync(svsPath) && fs.existsSync(pyramidPath);
-if (!hasSharedData) console.warn(`Skipping real-slide TIFF reader tests: ${sharedData} is absent.`);
+const svsPath = cmuSvsPath;
+const pyramidPath = cmuPyramidPath;
+const hasSharedData = hasSharedSlides;
+warnWhenSharedSlidesAbsent('Real-slide TIFF reader tests');
 
 function pixelAt(image: RgbaImage, x: number, y: number): [number, number, number, number] {
   const at = (y * image.width + x) * 4;
