@@ -4,6 +4,7 @@
 // which the tests and browser mode use. This builds a second copy for Electron's ABI into
 // node_modules/.mitobench-electron/, which src-main/app/main.ts hands to better-sqlite3.
 // Needs the internet once (Electron's headers); later runs reuse the build.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,19 +24,26 @@ if (fs.existsSync(output) && fs.existsSync(stampFile) && fs.readFileSync(stampFi
 }
 
 console.log(`Building better-sqlite3 ${sqliteVersion} for Electron ${electronVersion} (once)…`);
-const { rebuild } = await import('@electron/rebuild');
 const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'mitobench-electron-native-'));
 try {
-  const moduleCopy = path.join(workspace, 'node_modules', 'better-sqlite3');
+  const moduleCopy = path.join(workspace, 'better-sqlite3');
   fs.cpSync(path.join(root, 'node_modules', 'better-sqlite3'), moduleCopy, {
     recursive: true,
     filter: (source) => !source.includes(`${path.sep}build${path.sep}`),
   });
-  fs.writeFileSync(
-    path.join(workspace, 'package.json'),
-    JSON.stringify({ name: 'electron-native', version: '0.0.0', dependencies: { 'better-sqlite3': sqliteVersion } }),
+  execFileSync(
+    process.execPath,
+    [
+      require.resolve('node-gyp/bin/node-gyp.js'),
+      'rebuild',
+      '--release',
+      `--target=${electronVersion}`,
+      `--arch=${process.arch}`,
+      '--runtime=electron',
+      '--dist-url=https://electronjs.org/headers',
+    ],
+    { cwd: moduleCopy, stdio: 'inherit' },
   );
-  await rebuild({ buildPath: workspace, electronVersion, onlyModules: ['better-sqlite3'], force: true, buildFromSource: true });
   fs.mkdirSync(outputFolder, { recursive: true });
   fs.copyFileSync(path.join(moduleCopy, 'build', 'Release', 'better_sqlite3.node'), output);
   fs.writeFileSync(stampFile, stamp);
