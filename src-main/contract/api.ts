@@ -11,6 +11,7 @@ import {
   slideSummarySchema,
   slideTagSchema,
   tileSourceInfoSchema,
+  viewerRendererSchema,
 } from './schemas';
 import type { CallName, EventName } from './channels';
 
@@ -28,6 +29,7 @@ interface CallSchema {
 export const calls = {
   'app.info': { input: z.object({}), output: appInfoSchema },
   'settings.setLanguage': { input: z.object({ language: languageSchema }), output: z.object({}) },
+  'settings.setViewerRenderer': { input: z.object({ renderer: viewerRendererSchema }), output: z.object({}) },
 
   'project.create': {
     input: z.object({ folder: pathSchema, name: z.string().trim().min(1).max(200) }),

@@ -5,6 +5,7 @@
 export const callNames = [
   'app.info',
   'settings.setLanguage',
+  'settings.setViewerRenderer',
   'project.create',
   'project.open',
   'project.close',

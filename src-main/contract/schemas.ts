@@ -3,6 +3,14 @@ import { z } from 'zod';
 export const languageSchema = z.enum(['en', 'ja']);
 export type Language = z.infer<typeof languageSchema>;
 
+/**
+ * How the viewer draws tiles. 'auto' uses WebGL on a real GPU and the canvas when WebGL would
+ * run in software (much slower there); 'webgl' draws tiles at their exact size; 'canvas'
+ * works everywhere but stretches tiles by a pixel to hide seams.
+ */
+export const viewerRendererSchema = z.enum(['auto', 'webgl', 'canvas']);
+export type ViewerRenderer = z.infer<typeof viewerRendererSchema>;
+
 export const readerKindSchema = z.enum(['tiff', 'openslide', 'image']);
 export const readerChoiceSchema = z.enum(['auto', 'tiff', 'openslide', 'image']);
 
@@ -89,6 +97,7 @@ export const readerStatusSchema = z.object({
 export const appInfoSchema = z.object({
   version: z.string(),
   language: languageSchema,
+  viewerRenderer: viewerRendererSchema,
   mode: z.enum(['electron', 'browser']),
   project: projectSummarySchema.nullable(),
   recentProjects: z.array(recentProjectSchema),

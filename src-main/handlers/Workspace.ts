@@ -44,6 +44,7 @@ export class Workspace {
     return {
       version: this.version,
       language: this.settings.language,
+      viewerRenderer: this.settings.viewerRenderer,
       mode: this.mode,
       project: this.projectSummary(),
       recentProjects: this.settings.recentProjects,

@@ -19,6 +19,10 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
       workspace.settings.setLanguage(language);
       return {};
     },
+    'settings.setViewerRenderer': ({ renderer }) => {
+      workspace.settings.setViewerRenderer(renderer);
+      return {};
+    },
     'project.create': ({ folder, name }) => workspace.createProject(folder, name),
     'project.open': ({ folder }) => workspace.openProject(folder),
     'project.close': async () => {

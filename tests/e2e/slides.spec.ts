@@ -69,9 +69,16 @@ test.describe('with the shared CMU-1 slides', () => {
     await expect(page.getByTestId('slide-card').filter({ hasText: 'CMU-1-Small-Region.svs' }).getByTestId('tag-value')).toHaveValue('melanoma');
     await screenshotFor(page, 'slides-en');
 
+    // WebGL draws every slide pixel exactly (this Chromium runs it in software, which
+    // "automatic" would avoid for speed).
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('renderer-select').selectOption('webgl');
+    await page.getByTestId('nav-slides').click();
+
     // The viewer: the zoom preset for 20× on a 20× scan is full resolution.
     await page.getByTestId('slide-card').filter({ hasText: 'CMU-1-Small-Region.svs' }).getByTestId('view-slide').click();
     await waitForViewerIdle(page);
+    await expect(page.getByTestId('viewer-reader')).toHaveText('built-in TIFF · WebGL');
     await screenshotFor(page, 'viewer-en');
     await page.getByTestId('slide-viewer').focus();
     await page.keyboard.press('4');

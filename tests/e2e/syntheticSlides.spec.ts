@@ -59,6 +59,8 @@ test('a 50,000 × 50,000 pyramid opens and is drawn at full resolution', async (
   await expect(card.getByTestId('slide-dimensions')).toHaveText('50,000 × 50,000 px');
   await card.getByTestId('view-slide').click();
   await waitForViewerIdle(page);
+  // "automatic": this Chromium's WebGL runs in software, so the viewer uses the canvas.
+  await expect(page.getByTestId('viewer-reader')).toHaveText('built-in TIFF · canvas');
 
   // 0.25 µm/px is a 40× scan: the 40× preset is full resolution.
   await page.getByTestId('slide-viewer').focus();

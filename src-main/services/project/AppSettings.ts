@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Language, RecentProject } from '../../contract/schemas';
+import type { Language, RecentProject, ViewerRenderer } from '../../contract/schemas';
 
 interface AppSettingsFile {
   language: Language;
+  viewerRenderer: ViewerRenderer;
   recentProjects: RecentProject[];
 }
 
@@ -21,11 +22,12 @@ export class AppSettings {
   }
 
   private static read(file: string): AppSettingsFile {
-    const defaults: AppSettingsFile = { language: 'en', recentProjects: [] };
+    const defaults: AppSettingsFile = { language: 'en', viewerRenderer: 'auto', recentProjects: [] };
     try {
       const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<AppSettingsFile>;
       return {
         language: parsed.language === 'ja' ? 'ja' : 'en',
+        viewerRenderer: parsed.viewerRenderer === 'webgl' || parsed.viewerRenderer === 'canvas' ? parsed.viewerRenderer : 'auto',
         recentProjects: Array.isArray(parsed.recentProjects) ? parsed.recentProjects.slice(0, MAX_RECENT) : [],
       };
     } catch {
@@ -46,6 +48,15 @@ export class AppSettings {
 
   setLanguage(language: Language): void {
     this.state.language = language;
+    this.write();
+  }
+
+  get viewerRenderer(): ViewerRenderer {
+    return this.state.viewerRenderer;
+  }
+
+  setViewerRenderer(renderer: ViewerRenderer): void {
+    this.state.viewerRenderer = renderer;
     this.write();
   }
 

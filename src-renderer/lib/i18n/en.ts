@@ -82,6 +82,14 @@ export const en = {
   settings: {
     title: 'Settings',
     language: 'Language',
+    viewerRenderer: 'Slide drawing',
+    viewerRenderers: {
+      auto: 'automatic (GPU when there is one)',
+      webgl: 'WebGL (exact pixels)',
+      canvas: 'canvas (works everywhere)',
+    } as Record<string, string>,
+    viewerRendererHint:
+      'WebGL shows every slide pixel exactly; without a GPU it runs in software and is slow, so automatic then uses the canvas, which stretches tiles by one pixel to hide seams. Applies to the next slide opened.',
     languages: { en: 'English', ja: '日本語' } as Record<string, string>,
     readers: 'Slide readers',
     available: 'available',

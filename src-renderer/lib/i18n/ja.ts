@@ -83,6 +83,14 @@ export const ja: Dictionary = {
   settings: {
     title: '設定',
     language: '言語',
+    viewerRenderer: 'スライドの描画',
+    viewerRenderers: {
+      auto: '自動（GPU があれば使用）',
+      webgl: 'WebGL（ピクセルを正確に表示）',
+      canvas: 'キャンバス（どの環境でも動作）',
+    },
+    viewerRendererHint:
+      'WebGL はスライドの各ピクセルを正確に表示します。GPU がない場合はソフトウェアで動作して遅くなるため、自動ではキャンバスを使います（継ぎ目を隠すためタイルを 1 ピクセル引き伸ばします）。次に開くスライドから適用されます。',
     languages: { en: 'English', ja: '日本語' },
     readers: 'スライドリーダー',
     available: '利用可能',

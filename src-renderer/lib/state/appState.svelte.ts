@@ -1,4 +1,11 @@
-import type { AddSlidesResult, AppInfo, Language, SlideSummary, SlideTag } from '../../../src-main/contract/schemas';
+import type {
+  AddSlidesResult,
+  AppInfo,
+  Language,
+  SlideSummary,
+  SlideTag,
+  ViewerRenderer,
+} from '../../../src-main/contract/schemas';
 import type { ErrorInfo } from '../../../src-main/contract/errors';
 import { CallError, client } from '../api/client';
 import { i18n } from '../i18n/i18n.svelte';
@@ -132,6 +139,11 @@ class AppState {
   view(slideId: number): void {
     this.viewedSlideId = slideId;
     this.page = 'viewer';
+  }
+
+  async setViewerRenderer(renderer: ViewerRenderer): Promise<void> {
+    await this.run(() => client.call('settings.setViewerRenderer', { renderer }));
+    if (this.info) this.info = { ...this.info, viewerRenderer: renderer };
   }
 
   async setLanguage(language: Language): Promise<void> {
