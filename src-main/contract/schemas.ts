@@ -91,7 +91,10 @@ export type RecentProject = z.infer<typeof recentProjectSchema>;
 export const readerStatusSchema = z.object({
   kind: readerKindSchema,
   available: z.boolean(),
-  detail: z.string(),
+  /** Library version when it comes from the system (OpenSlide). */
+  version: z.string().nullable(),
+  /** Why it is unavailable, when it is. */
+  reason: z.string().nullable(),
 });
 
 export const appInfoSchema = z.object({

@@ -49,13 +49,9 @@ export class Workspace {
       project: this.projectSummary(),
       recentProjects: this.settings.recentProjects,
       readers: [
-        { kind: 'tiff', available: true, detail: 'built-in: Aperio SVS, pyramidal TIFF/BigTIFF, OME-TIFF' },
-        {
-          kind: 'openslide',
-          available: openslide.available,
-          detail: openslide.available ? `OpenSlide ${openslide.version ?? ''}`.trim() : (openslide.reason ?? 'not available'),
-        },
-        { kind: 'image', available: true, detail: 'built-in: PNG, JPEG, single-level TIFF' },
+        { kind: 'tiff', available: true, version: null, reason: null },
+        { kind: 'openslide', available: openslide.available, version: openslide.version, reason: openslide.reason },
+        { kind: 'image', available: true, version: null, reason: null },
       ],
       homeFolder: os.homedir(),
     };

@@ -114,3 +114,31 @@ test('a 50,000 × 50,000 pyramid opens and is drawn at full resolution', async (
   console.log(`time until a full-resolution view is sharp: ${secondsToSharp.map((s) => s.toFixed(2)).join(', ')} s`);
   await screenshotFor(page, 'viewer-50k-en');
 });
+
+test('the project, slides, missing-slide and error screens in Japanese', async ({ page, app }) => {
+  const incoming = path.join(app.scratch, 'スキャン');
+  fs.mkdirSync(incoming);
+  const slide = await writeSyntheticPyramid(incoming, { width: 2000, height: 1500, fileName: '症例-3.tif' });
+  fs.writeFileSync(path.join(incoming, '壊れた.svs'), Buffer.alloc(0));
+
+  await page.goto(app.url);
+  await page.getByTestId('nav-settings').click();
+  await page.getByTestId('language-select').selectOption('ja');
+  await page.getByTestId('nav-settings').click();
+  await expect(page.getByTestId('create-project')).toContainText('プロジェクトを作成');
+  await screenshotFor(page, 'project-ja');
+
+  await createProject(page, app.scratch, '犬の皮膚腫瘍');
+  await addFolder(page, incoming);
+  await expect(page.getByTestId('add-summary')).toContainText('追加 1 件');
+  await expect(page.getByTestId('add-failure')).toContainText('empty file (0 bytes)');
+  await screenshotFor(page, 'add-slides-ja');
+
+  fs.renameSync(slide.path, path.join(app.scratch, '症例-3-moved.tif'));
+  await page.reload();
+  const card = page.getByTestId('slide-card');
+  await expect(card.getByTestId('slide-missing')).toHaveText('見つかりません');
+  await card.getByTestId('relink-slide').click();
+  await expect(page.getByTestId('relink-panel')).toContainText('の移動先ファイルを探す');
+  await screenshotFor(page, 'slide-missing-ja');
+});

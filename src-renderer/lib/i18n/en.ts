@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../../../src-main/contract/errors';
+
 /** The English dictionary is the source of truth: every other language must have the same keys. */
 export const en = {
   appName: 'Mitobench',
@@ -92,6 +94,11 @@ export const en = {
       'WebGL shows every slide pixel exactly; without a GPU it runs in software and is slow, so automatic then uses the canvas, which stretches tiles by one pixel to hide seams. Applies to the next slide opened.',
     languages: { en: 'English', ja: '日本語' } as Record<string, string>,
     readers: 'Slide readers',
+    readerFormats: {
+      tiff: 'built in: Aperio SVS, pyramidal TIFF and BigTIFF, OME-TIFF',
+      openslide: 'system library: Hamamatsu, 3DHISTECH, Leica, Philips, Ventana, JPEG 2000 SVS',
+      image: 'built in: PNG, JPEG, single-level TIFF',
+    } as Record<string, string>,
     available: 'available',
     unavailable: 'not available',
     version: 'Version',
@@ -99,7 +106,17 @@ export const en = {
     modes: { electron: 'desktop app', browser: 'browser mode (served from this computer)' } as Record<string, string>,
   },
   errors: {
-    title: 'Something went wrong',
+    /** Headings by error code; the message below them names the file and the technical reason. */
+    byCode: {
+      'invalid-argument': 'That request was not valid',
+      'not-found': 'Not found',
+      'no-project': 'No project is open',
+      'project-newer': 'This project needs a newer Mitobench',
+      'slide-unreadable': 'The slide file cannot be read',
+      'file-exists': 'A project already exists there',
+      unauthorized: 'Access refused',
+      internal: 'Something went wrong',
+    } satisfies Record<ErrorCode, string>,
   },
 };
 

@@ -93,6 +93,11 @@ export const ja: Dictionary = {
       'WebGL はスライドの各ピクセルを正確に表示します。GPU がない場合はソフトウェアで動作して遅くなるため、自動ではキャンバスを使います（継ぎ目を隠すためタイルを 1 ピクセル引き伸ばします）。次に開くスライドから適用されます。',
     languages: { en: 'English', ja: '日本語' },
     readers: 'スライドリーダー',
+    readerFormats: {
+      tiff: '内蔵: Aperio SVS、ピラミッド TIFF・BigTIFF、OME-TIFF',
+      openslide: 'システムライブラリ: Hamamatsu、3DHISTECH、Leica、Philips、Ventana、JPEG 2000 の SVS',
+      image: '内蔵: PNG、JPEG、単一レベル TIFF',
+    },
     available: '利用可能',
     unavailable: '利用不可',
     version: 'バージョン',
@@ -100,6 +105,15 @@ export const ja: Dictionary = {
     modes: { electron: 'デスクトップアプリ', browser: 'ブラウザモード（このコンピュータから配信）' },
   },
   errors: {
-    title: 'エラーが発生しました',
+    byCode: {
+      'invalid-argument': '要求の内容が正しくありません',
+      'not-found': '見つかりません',
+      'no-project': 'プロジェクトが開かれていません',
+      'project-newer': 'このプロジェクトには新しいバージョンの Mitobench が必要です',
+      'slide-unreadable': 'スライドファイルを読み込めません',
+      'file-exists': 'そこにはすでにプロジェクトがあります',
+      unauthorized: 'アクセスが拒否されました',
+      internal: 'エラーが発生しました',
+    },
   },
 };
