@@ -79,7 +79,8 @@ export class ProjectDatabase {
       }
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
-      db.pragma('synchronous = NORMAL');
+      // FULL: a label is on disk when the call returns, even across a power cut (WAL + NORMAL only survives a crash).
+      db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
     } catch (error) {
       if (error instanceof ProjectError) throw error;
