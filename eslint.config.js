@@ -12,6 +12,12 @@ const onlyNative = (allowed) =>
 
 const noElectron = { name: 'electron', message: 'Only src-main/app may import electron (DESIGN.md: services never import electron).' };
 
+/** Services sit below the transports: they never reach up into handlers, the server or the Electron app. */
+const servicesStayBelowTransports = {
+  group: ['**/handlers/**', '**/server/**', '**/app/**', '**/src-renderer/**'],
+  message: 'Services are plain classes used by the transports, never the other way round.',
+};
+
 export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.tmp/**'] },
   ...tseslint.configs.recommended,
@@ -66,16 +72,31 @@ export default tseslint.config(
   },
   {
     files: ['src-main/services/project/**'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { paths: [noElectron, ...onlyNative(['better-sqlite3'])] }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [noElectron, ...onlyNative(['better-sqlite3'])], patterns: [servicesStayBelowTransports] },
+      ],
+    },
   },
   {
     files: ['src-main/services/slides/**'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { paths: [noElectron, ...onlyNative(['koffi', 'sharp'])] }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [noElectron, ...onlyNative(['koffi', 'sharp'])], patterns: [servicesStayBelowTransports] },
+      ],
+    },
   },
   {
     files: ['src-main/services/**'],
     ignores: ['src-main/services/project/**', 'src-main/services/slides/**'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { paths: [noElectron, ...onlyNative([])] }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [noElectron, ...onlyNative([])], patterns: [servicesStayBelowTransports] },
+      ],
+    },
   },
   {
     files: ['src-main/handlers/**', 'src-main/server/**'],

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
 import { AppSettings } from '../services/project/AppSettings';
 import { CONTENT_SECURITY_POLICY } from '../handlers/contentSecurityPolicy';
 import { dispatch } from '../handlers/dispatch';
@@ -9,13 +9,13 @@ import { answerTileRequest, decodePathname } from '../handlers/tileRequests';
 import { Workspace } from '../handlers/Workspace';
 import { appVersion } from '../handlers/appVersion';
 
-// Must happen before app is ready: slide:// behaves like a secure, fetchable origin.
+// Must happen before app is ready: slide:// behaves like a secure, fetchable origin whose
+// images the (file://) page may draw into WebGL, which needs CORS.
 protocol.registerSchemesAsPrivileged([
-  { scheme: 'slide', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+  { scheme: 'slide', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: true } },
 ]);
 
 const rendererIndex = path.join(import.meta.dirname, '../renderer/index.html');
-const rendererUrl = new URL(`file://${rendererIndex}`).href;
 
 /** better-sqlite3 rebuilt for Electron's ABI by tools/electron-native.mjs (Node keeps npm's build). */
 function useElectronSqliteBinding(): void {
@@ -23,7 +23,19 @@ function useElectronSqliteBinding(): void {
   if (fs.existsSync(binding)) process.env.MITOBENCH_SQLITE_BINDING ??= binding;
 }
 
+/** The app shows only its own page: no navigation, no pop-ups, no embedded web views. */
+function lockDownWebContents(): void {
+  app.on('web-contents-created', (_event, contents) => {
+    const refuse = (event: { preventDefault(): void }) => event.preventDefault();
+    contents.on('will-navigate', refuse);
+    contents.on('will-redirect', refuse);
+    contents.on('will-attach-webview', refuse);
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+}
+
 async function start(): Promise<void> {
+  lockDownWebContents();
   await app.whenReady();
   useElectronSqliteBinding();
   const workspace = new Workspace(
@@ -33,14 +45,6 @@ async function start(): Promise<void> {
   );
   const handlers = createHandlerTable(workspace);
 
-  ipcMain.handle('mitobench:call', (event, name: unknown, input: unknown) => {
-    // Only our own page may call: reject anything else that got a frame in the window.
-    if (event.senderFrame?.url !== rendererUrl) {
-      return { ok: false, error: { code: 'unauthorized', message: 'caller is not the Mitobench window' } };
-    }
-    return dispatch(handlers, String(name), input);
-  });
-
   protocol.handle('slide', async (request) => {
     const { pathname, host } = new URL(request.url);
     if (host !== 'tiles') return new Response('not found', { status: 404 });
@@ -48,7 +52,8 @@ async function start(): Promise<void> {
     if (decoded === null) return new Response('malformed address', { status: 400 });
     const answer = await answerTileRequest(workspace, decoded);
     const body = typeof answer.body === 'string' ? answer.body : new Uint8Array(answer.body);
-    return new Response(body, { status: answer.status, headers: answer.headers });
+    // The page's origin is file:// ("null"); tiles carry no credentials, so any origin may read them.
+    return new Response(body, { status: answer.status, headers: { ...answer.headers, 'Access-Control-Allow-Origin': '*' } });
   });
 
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
@@ -71,13 +76,16 @@ async function start(): Promise<void> {
       webSecurity: true,
     },
   });
+
+  ipcMain.handle('mitobench:call', (event, name: unknown, input: unknown) => {
+    // Only the window's own top frame may call; anything else that got a frame is refused.
+    if (event.senderFrame !== window.webContents.mainFrame) {
+      return { ok: false, error: { code: 'unauthorized', message: 'caller is not the Mitobench window' } };
+    }
+    return dispatch(handlers, String(name), input);
+  });
   workspace.onEvent((name, payload) => {
     if (!window.isDestroyed()) window.webContents.send(`mitobench:event:${name}`, payload);
-  });
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
   });
   await window.loadFile(rendererIndex);
 

@@ -4,6 +4,8 @@ export type ErrorCode =
   | 'not-found'
   | 'no-project'
   | 'project-newer'
+  | 'project-unreadable'
+  | 'unwritable'
   | 'slide-unreadable'
   | 'file-exists'
   | 'unauthorized'

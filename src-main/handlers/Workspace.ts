@@ -100,6 +100,7 @@ export class Workspace {
       new SlideCatalog(project.db),
       path.join(project.cacheFolder, 'thumbnails'),
       this.tileCache,
+      project.projectKey,
     );
     this.settings.rememberProject(project.folder, project.name);
     const summary = this.projectSummary()!;

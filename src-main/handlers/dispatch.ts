@@ -34,7 +34,7 @@ export function toErrorInfo(error: unknown): ErrorInfo {
     return { code: error.kind === 'missing' ? 'not-found' : 'slide-unreadable', message: error.message, file: error.filePath };
   }
   if (error instanceof ProjectError) {
-    const code = error.code === 'corrupt' ? 'internal' : error.code;
+    const code = error.code === 'corrupt' ? 'project-unreadable' : error.code;
     return { code, message: error.message, file: error.file };
   }
   if (error instanceof RelinkMismatchError) return { code: 'invalid-argument', message: error.message, file: error.file };

@@ -9,9 +9,11 @@ export interface TileResponse {
 
 const IMMUTABLE = 'private, max-age=31536000, immutable';
 
-const TILE = /^(\d+)\/v(\d+)\/(\d+)\/(\d+)_(\d+)\.jpg$/;
-const THUMBNAIL = /^(\d+)\/v(\d+)\/thumbnail\.jpg$/;
-const ASSOCIATED = /^(\d+)\/v(\d+)\/associated\/([a-z]+)\.jpg$/;
+// The version segment is "<project key>.<slide's tile version>" (see SlideLibrary).
+const VERSION = 'v([0-9a-f]+\\.\\d+)';
+const TILE = new RegExp(`^(\\d+)/${VERSION}/(\\d+)/(\\d+)_(\\d+)\\.jpg$`);
+const THUMBNAIL = new RegExp(`^(\\d+)/${VERSION}/thumbnail\\.jpg$`);
+const ASSOCIATED = new RegExp(`^(\\d+)/${VERSION}/associated/([a-z]+)\\.jpg$`);
 
 /** The decoded path, or null when its percent-encoding is malformed (e.g. "%E0%A4%A"). */
 export function decodePathname(pathname: string): string | null {
@@ -36,19 +38,21 @@ export async function answerTileRequest(workspace: Workspace, pathBelowRoot: str
   try {
     const tile = TILE.exec(pathBelowRoot);
     if (tile) {
-      const [slideId, version, level, column, row] = tile.slice(1).map(Number) as [number, number, number, number, number];
+      const version = tile[2]!;
+      const [slideId, level, column, row] = [tile[1], tile[3], tile[4], tile[5]].map(Number) as [number, number, number, number];
       const answer = await workspace.slides().readTile(slideId, level, column, row);
       return image(answer.data, cacheControl(workspace, slideId, version), { 'X-Tile-Source': answer.source });
     }
     const thumbnail = THUMBNAIL.exec(pathBelowRoot);
     if (thumbnail) {
-      const [slideId, version] = thumbnail.slice(1).map(Number) as [number, number];
+      const slideId = Number(thumbnail[1]);
+      const version = thumbnail[2]!;
       return image(await workspace.slides().thumbnailJpeg(slideId), cacheControl(workspace, slideId, version));
     }
     const associated = ASSOCIATED.exec(pathBelowRoot);
     if (associated) {
       const slideId = Number(associated[1]);
-      const version = Number(associated[2]);
+      const version = associated[2]!;
       const jpeg = await workspace.slides().associatedImageJpeg(slideId, associated[3]!);
       return image(jpeg, cacheControl(workspace, slideId, version));
     }
@@ -60,8 +64,8 @@ export async function answerTileRequest(workspace: Workspace, pathBelowRoot: str
   }
 }
 
-function cacheControl(workspace: Workspace, slideId: number, requestedVersion: number): string {
-  return workspace.slides().get(slideId).tileVersion === String(requestedVersion) ? IMMUTABLE : 'no-cache';
+function cacheControl(workspace: Workspace, slideId: number, requestedVersion: string): string {
+  return workspace.slides().currentTileVersion(slideId) === requestedVersion ? IMMUTABLE : 'no-cache';
 }
 
 function image(body: Buffer, cache: string, extra: Record<string, string> = {}): TileResponse {

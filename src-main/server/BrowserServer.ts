@@ -9,7 +9,6 @@ import { answerTileRequest, decodePathname } from '../handlers/tileRequests';
 import type { Workspace } from '../handlers/Workspace';
 import { CONTENT_SECURITY_POLICY } from '../handlers/contentSecurityPolicy';
 
-const TOKEN_COOKIE = 'mitobench_token';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 const MIME_TYPES: Record<string, string> = {
@@ -40,6 +39,7 @@ export class BrowserServer {
   readonly token: string;
   private server: http.Server | null = null;
   private readonly eventStreams = new Set<http.ServerResponse>();
+  private stopForwardingEvents: (() => void) | null = null;
 
   constructor(private readonly options: BrowserServerOptions) {
     this.token = options.token ?? crypto.randomBytes(24).toString('hex');
@@ -57,7 +57,7 @@ export class BrowserServer {
       server.once('error', reject);
       server.listen(this.options.port, '127.0.0.1', () => resolve());
     });
-    this.options.workspace.onEvent((name, payload) => {
+    this.stopForwardingEvents = this.options.workspace.onEvent((name, payload) => {
       const frame = `event: message\ndata: ${JSON.stringify({ name, payload })}\n\n`;
       for (const stream of this.eventStreams) stream.write(frame);
     });
@@ -70,7 +70,18 @@ export class BrowserServer {
     return `http://127.0.0.1:${address.port}`;
   }
 
+  /**
+   * Cookies are not separated by port, so each server names its own: two Mitobench servers
+   * (or a restart) on this computer never overwrite each other's sessions.
+   */
+  private get tokenCookie(): string {
+    const address = this.server?.address();
+    return `mitobench_token_${address && typeof address !== 'string' ? address.port : 0}`;
+  }
+
   async close(): Promise<void> {
+    this.stopForwardingEvents?.();
+    this.stopForwardingEvents = null;
     for (const stream of this.eventStreams) stream.end();
     this.eventStreams.clear();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -84,13 +95,14 @@ export class BrowserServer {
     if (queryToken !== null && request.method === 'GET' && url.pathname === '/') {
       if (!safeEqual(queryToken, this.token)) return send(response, 401, 'wrong token');
       response.writeHead(302, {
-        'Set-Cookie': `${TOKEN_COOKIE}=${this.token}; HttpOnly; SameSite=Strict; Path=/`,
+        'Set-Cookie': `${this.tokenCookie}=${this.token}; HttpOnly; SameSite=Strict; Path=/`,
         Location: '/',
         'Cache-Control': 'no-store',
       });
       response.end();
       return;
     }
+    if (!this.sameOriginOrDirect(request)) return send(response, 403, 'cross-site request refused');
     if (!this.authorized(request)) {
       return send(response, 401, 'Mitobench: open the address printed in the terminal (it carries the access token).');
     }
@@ -108,6 +120,15 @@ export class BrowserServer {
     return this.serveStatic(request, response, pathname);
   }
 
+  /**
+   * Every other site on 127.0.0.1 counts as "same site" for cookies, so the browser's own
+   * account of where a request comes from is checked too: only this origin or a typed address.
+   */
+  private sameOriginOrDirect(request: http.IncomingMessage): boolean {
+    const site = request.headers['sec-fetch-site'];
+    return site === undefined || site === 'same-origin' || site === 'none';
+  }
+
   private hostIsLoopback(request: http.IncomingMessage): boolean {
     const host = request.headers.host ?? '';
     return /^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host);
@@ -119,7 +140,7 @@ export class BrowserServer {
     const cookie = (request.headers.cookie ?? '')
       .split(';')
       .map((part) => part.trim().split('='))
-      .find(([name]) => name === TOKEN_COOKIE);
+      .find(([name]) => name === this.tokenCookie);
     return cookie?.[1] !== undefined && safeEqual(cookie[1], this.token);
   }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Language, RecentProject, ViewerRenderer } from '../../contract/schemas';
+import { recentProjectSchema, type Language, type RecentProject, type ViewerRenderer } from '../../contract/schemas';
 
 interface AppSettingsFile {
   language: Language;
@@ -28,7 +28,13 @@ export class AppSettings {
       return {
         language: parsed.language === 'ja' ? 'ja' : 'en',
         viewerRenderer: parsed.viewerRenderer === 'webgl' || parsed.viewerRenderer === 'canvas' ? parsed.viewerRenderer : 'auto',
-        recentProjects: Array.isArray(parsed.recentProjects) ? parsed.recentProjects.slice(0, MAX_RECENT) : [],
+        // Entries that do not fit the schema are dropped one by one: a damaged entry must not stop the app.
+        recentProjects: Array.isArray(parsed.recentProjects)
+          ? parsed.recentProjects.flatMap((entry: unknown) => {
+              const checked = recentProjectSchema.safeParse(entry);
+              return checked.success ? [checked.data] : [];
+            }).slice(0, MAX_RECENT)
+          : [],
       };
     } catch {
       return defaults;

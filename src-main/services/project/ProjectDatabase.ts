@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -10,7 +11,7 @@ export const CACHE_FOLDER_NAME = 'cache';
 
 export class ProjectError extends Error {
   constructor(
-    readonly code: 'not-found' | 'file-exists' | 'project-newer' | 'corrupt',
+    readonly code: 'not-found' | 'file-exists' | 'project-newer' | 'corrupt' | 'unwritable',
     message: string,
     readonly file: string,
   ) {
@@ -51,7 +52,12 @@ export class ProjectDatabase {
     if (fs.existsSync(file)) {
       throw new ProjectError('file-exists', `${file} already holds a project; open it instead`, file);
     }
-    fs.mkdirSync(folder, { recursive: true });
+    try {
+      fs.mkdirSync(folder, { recursive: true });
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new ProjectError('unwritable', `${folder}: the project folder cannot be created (${reason})`, folder);
+    }
     const project = ProjectDatabase.openFile(folder, file, { mustExist: false });
     project.setSetting('name', name);
     project.setSetting('createdAt', new Date().toISOString());
@@ -67,7 +73,7 @@ export class ProjectDatabase {
   }
 
   private static openFile(folder: string, file: string, options: { mustExist: boolean }): ProjectDatabase {
-    let db: Database;
+    let db: Database | undefined;
     try {
       db = new BetterSqlite3(file, { fileMustExist: options.mustExist, ...nativeBindingOption() });
       // Checked before anything writes (switching to WAL rewrites the header).
@@ -83,18 +89,19 @@ export class ProjectDatabase {
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
     } catch (error) {
+      if (db?.open) db.close();
       if (error instanceof ProjectError) throw error;
       throw new ProjectError('corrupt', `${file}: cannot be opened as a project database (${String(error)})`, file);
     }
     try {
-      migrate(db);
+      migrate(db!);
     } catch (error) {
-      db.close();
+      db!.close();
       if (error instanceof NewerSchemaError) throw new ProjectError('project-newer', `${file}: ${error.message}`, file);
       throw new ProjectError('corrupt', `${file}: ${error instanceof Error ? error.message : String(error)}`, file);
     }
     fs.mkdirSync(path.join(folder, CACHE_FOLDER_NAME), { recursive: true });
-    return new ProjectDatabase(folder, db);
+    return new ProjectDatabase(folder, db!);
   }
 
   setting(key: string): string | null {
@@ -108,6 +115,15 @@ export class ProjectDatabase {
     this.db
       .prepare('INSERT INTO project_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
       .run(key, value);
+  }
+
+  /** A short random id of this project, made once (tile addresses carry it; see SlideLibrary). */
+  get projectKey(): string {
+    const existing = this.setting('projectKey');
+    if (existing) return existing;
+    const key = crypto.randomBytes(4).toString('hex');
+    this.setSetting('projectKey', key);
+    return key;
   }
 
   get name(): string {

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import type { Metadata } from 'sharp';
 import type { EncodedTile, RgbaImage, SlideLevel, SlideProperties, SlideReader } from './SlideReader';
 import { SlideError } from './SlideError';
+import { micrometresPerPixel } from './resolution';
 
 /** Beyond this the whole image would not sit comfortably in memory as RGBA (1.6 GB). */
 const maxImagePixels = 20_000 * 20_000;
@@ -92,10 +93,9 @@ async function readFailure(path: string, error: unknown): Promise<SlideError> {
   return new SlideError(path, `image cannot be decoded: ${(error as Error).message}`, 'corrupt');
 }
 
-/** Densities written when the source had none: 72 dpi, and libvips' 1 pixel/mm. */
+/** sharp reports an image's density in dots per inch. */
 function densityMpp(density: number | undefined): number | null {
-  if (!density || density <= 0 || Math.abs(density - 72) < 1e-6 || Math.abs(density - 25.4) < 1e-6) return null;
-  return 25_400 / density;
+  return micrometresPerPixel(density, 'inch');
 }
 
 export async function openImageSlide(path: string): Promise<ImageSlideReader> {

@@ -3,6 +3,7 @@ import koffi from 'koffi';
 import type { LibraryHandle } from 'koffi';
 import { SlideError } from './SlideError';
 import type { RgbaImage, SlideLevel, SlideProperties, SlideReader, EncodedTile } from './SlideReader';
+import { micrometresPerPixel } from './resolution';
 
 /**
  * Reads any format OpenSlide knows (Aperio, Hamamatsu, MIRAX, Leica, Philips, generic TIFF...)
@@ -189,14 +190,12 @@ function positiveNumber(text: string | null | undefined): number | null {
 
 /**
  * OpenSlide 4 derives micrometres per pixel from the TIFF resolution tags of generic TIFFs;
- * 3.4 does not. Doing it here keeps metadata the same whichever version is installed.
+ * 3.4 does not. Deriving it here, with the same rules as the built-in readers, gives a slide
+ * the same scale whichever reader or OpenSlide version opens it.
  */
 function mppFromTiffResolution(resolution: string | null, unit: string | null): number | null {
-  const pixelsPerUnit = positiveNumber(resolution);
-  if (pixelsPerUnit === null) return null;
-  if (unit === 'centimeter') return 10_000 / pixelsPerUnit;
-  if (unit === 'inch') return 25_400 / pixelsPerUnit;
-  return null;
+  const resolutionUnit = unit === 'centimeter' ? 'centimetre' : unit === 'inch' ? 'inch' : null;
+  return micrometresPerPixel(positiveNumber(resolution), resolutionUnit);
 }
 
 function assertPixelSize(width: number, height: number): void {

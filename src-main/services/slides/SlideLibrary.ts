@@ -40,10 +40,15 @@ export class SlideLibrary {
   /** Why a slide could not be opened the last time we tried, by slide id. */
   private readonly problems = new Map<number, string>();
 
+  /**
+   * @param projectKey a short id unique to the project: tile addresses carry it, so a browser
+   *   that cached project A's slide 1 forever never shows it for project B's slide 1.
+   */
   constructor(
     catalog: SlideCatalog,
     private readonly thumbnailFolder: string,
     private readonly tileCache: TileCache,
+    private readonly projectKey: string,
   ) {
     this.catalog = catalog;
     fs.mkdirSync(thumbnailFolder, { recursive: true });
@@ -60,7 +65,8 @@ export class SlideLibrary {
   async add(paths: string[]): Promise<AddSlidesResult> {
     const result: AddSlidesResult = { added: [], alreadyPresent: [], failed: [] };
     for (const file of await expandSlidePaths(paths, result.failed)) {
-      if (this.catalog.findByPath(file)) {
+      const existing = this.catalog.findByPath(file);
+      if (existing) {
         result.alreadyPresent.push(file);
         continue;
       }
@@ -104,6 +110,12 @@ export class SlideLibrary {
       throw new SlideError(newPath, 'file not found or not readable', 'missing');
     }
     if (hash !== record.contentHash) throw new RelinkMismatchError(newPath, record.fileName);
+    const resolved = await fs.promises.realpath(newPath);
+    const holder = this.catalog.findByPath(resolved);
+    if (holder && holder.id !== slideId) {
+      throw new SlideError(newPath, `this file is already the project's slide "${holder.fileName}"`, 'unsupported');
+    }
+    newPath = resolved;
     await this.forgetReader(slideId);
     this.catalog.relink(slideId, newPath, path.basename(newPath));
     this.problems.delete(slideId);
@@ -143,8 +155,13 @@ export class SlideLibrary {
       mppX: record.mppX,
       objectivePower: record.objectivePower,
       reader: record.reader,
-      tileVersion: String(record.tileVersion),
+      tileVersion: this.tileVersionOf(record),
     };
+  }
+
+  /** The version segment of this slide's tile addresses (cheap: no file access). */
+  currentTileVersion(slideId: number): string {
+    return this.tileVersionOf(this.record(slideId));
   }
 
   async readTile(slideId: number, level: number, column: number, row: number) {
@@ -183,8 +200,9 @@ export class SlideLibrary {
   }
 
   private summarize(record: SlideRecord): SlideSummary {
-    const missing = !fs.existsSync(record.path);
-    const problem = missing ? `${record.path}: file not found (moved or renamed?)` : (this.problems.get(record.id) ?? null);
+    const fileProblem = this.fileProblem(record);
+    const missing = fileProblem?.kind === 'missing';
+    const problem = fileProblem ? fileProblem.message : (this.problems.get(record.id) ?? null);
     return {
       id: record.id,
       name: record.fileName,
@@ -204,8 +222,29 @@ export class SlideLibrary {
       associatedImages: record.associatedImages,
       tags: record.tags,
       addedAt: record.addedAt,
-      tileVersion: String(record.tileVersion),
+      tileVersion: this.tileVersionOf(record),
     };
+  }
+
+  private tileVersionOf(record: SlideRecord): string {
+    return `${this.projectKey}.${record.tileVersion}`;
+  }
+
+  /** A file that is gone, or that is no longer the file that was added (another size). */
+  private fileProblem(record: SlideRecord): { kind: 'missing' | 'changed'; message: string } | null {
+    let sizeBytes: number;
+    try {
+      sizeBytes = fs.statSync(record.path).size;
+    } catch {
+      return { kind: 'missing', message: `${record.path}: file not found (moved or renamed?)` };
+    }
+    if (sizeBytes !== record.fileSizeBytes) {
+      return {
+        kind: 'changed',
+        message: `${record.path}: the file changed since it was added (${sizeBytes} bytes, was ${record.fileSizeBytes}); relink to the original file`,
+      };
+    }
+    return null;
   }
 
   private reader(slideId: number): Promise<SlideReader> {
@@ -217,7 +256,10 @@ export class SlideLibrary {
       return open;
     }
     const record = this.record(slideId);
-    const opening = openSlideFile(record.path, record.readerChoice === 'auto' ? record.reader : record.readerChoice);
+    const fileProblem = this.fileProblem(record);
+    const opening = fileProblem
+      ? Promise.reject(new SlideError(record.path, fileProblem.message.slice(record.path.length + 2), fileProblem.kind === 'missing' ? 'missing' : 'corrupt'))
+      : openSlideFile(record.path, record.readerChoice === 'auto' ? record.reader : record.readerChoice);
     this.openReaders.set(slideId, opening);
     opening.then(
       () => this.problems.delete(slideId),
@@ -237,8 +279,10 @@ export class SlideLibrary {
     const existing = this.grids.get(slideId);
     if (existing) return existing;
     const record = this.record(slideId);
-    const grid = new TileGrid(await this.reader(slideId), this.tileCache, `${slideId}@${record.tileVersion}`);
-    this.grids.set(slideId, grid);
+    const opening = this.reader(slideId);
+    const grid = new TileGrid(await opening, this.tileCache, `${slideId}@${record.tileVersion}`);
+    // The reader may have been closed (evicted, relinked) while it opened: do not keep a grid on it.
+    if (this.openReaders.get(slideId) === opening) this.grids.set(slideId, grid);
     return grid;
   }
 
@@ -254,28 +298,29 @@ export class SlideLibrary {
     return path.join(this.thumbnailFolder, `${slideId}.jpg`);
   }
 
+  /**
+   * The scanner's thumbnail when the file has one; otherwise the viewer pyramid's level at
+   * which the whole slide fits one tile (the grid builds it from finer levels when the file
+   * stores none, e.g. a large single-level image).
+   */
   private async writeThumbnail(slideId: number, reader: SlideReader): Promise<void> {
-    const image = reader.associatedImageNames.includes('thumbnail')
-      ? await reader.readAssociatedImage('thumbnail')
-      : await readWholeSmallestLevel(reader);
-    const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } })
-      .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside' })
-      .flatten({ background: '#ffffff' })
-      .jpeg({ quality: 85 })
-      .toBuffer();
+    let jpeg: Buffer;
+    if (reader.associatedImageNames.includes('thumbnail')) {
+      const image = await reader.readAssociatedImage('thumbnail');
+      jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } })
+        .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside' })
+        .flatten({ background: '#ffffff' })
+        .jpeg({ quality: 85 })
+        .toBuffer();
+    } else {
+      const grid = new TileGrid(reader);
+      const { width, height } = grid.describe();
+      const halvings = Math.ceil(Math.log2(Math.max(width, height) / Math.min(THUMBNAIL_SIZE, grid.tileSize)));
+      const level = Math.max(grid.minLevel, grid.maxLevel - Math.max(0, halvings));
+      jpeg = (await grid.readTile(level, 0, 0)).data;
+    }
     await fs.promises.writeFile(this.thumbnailFile(slideId), jpeg);
   }
-}
-
-/** The smallest level, or a downscaled read of it when even that is large. */
-async function readWholeSmallestLevel(reader: SlideReader): Promise<RgbaImage> {
-  const level = reader.levels.length - 1;
-  const { width, height } = reader.levels[level]!;
-  const maxSide = 4096;
-  if (width > maxSide || height > maxSide) {
-    throw new SlideError(reader.path, 'no level small enough for a thumbnail', 'unsupported');
-  }
-  return reader.readRegion(level, 0, 0, width, height);
 }
 
 function describeOpenedSlide(reader: SlideReader): Omit<NewSlide, 'path' | 'fileName' | 'fileSizeBytes' | 'contentHash'> {
@@ -336,7 +381,8 @@ async function expandSlidePaths(paths: string[], failed: AddSlidesResult['failed
         if (!child.startsWith('.')) await visit(path.join(entry, child), false);
       }
     } else if (explicitlyChosen || looksLikeSlide(entry)) {
-      files.push(path.resolve(entry));
+      // The real path: the same file reached through a link is one slide, not two.
+      files.push(await fs.promises.realpath(entry).catch(() => path.resolve(entry)));
     }
   };
   for (const entry of paths) await visit(entry, true);

@@ -1,4 +1,7 @@
 import type { ErrorCode } from '../../../src-main/contract/errors';
+import type { AppInfo, Language, SlideSummary, ViewerRenderer } from '../../../src-main/contract/schemas';
+
+type ReaderKind = NonNullable<SlideSummary['reader']>;
 
 /** The English dictionary is the source of truth: every other language must have the same keys. */
 export const en = {
@@ -6,8 +9,6 @@ export const en = {
   nav: { slides: 'Slides', viewer: 'Viewer', settings: 'Settings', closeProject: 'Close project' },
   common: {
     cancel: 'Cancel',
-    close: 'Close',
-    save: 'Save',
     dismiss: 'Dismiss',
     unknown: 'unknown',
     working: 'Working…',
@@ -22,18 +23,15 @@ export const en = {
     openTitle: 'Open a project',
     openHint: 'Choose a folder that holds a project.sqlite.',
     openFolder: 'Open this folder',
-    folderPath: 'Project folder',
     recent: 'Recent projects',
     noRecent: 'No recent projects.',
     forget: 'Forget',
-    slides: (count: number) => (count === 1 ? '1 slide' : `${count} slides`),
   },
   browser: {
     up: 'Up',
     go: 'Go',
     path: 'Path',
     empty: 'This folder is empty.',
-    chooseFolder: 'Use this folder',
   },
   slides: {
     title: 'Slides',
@@ -62,7 +60,7 @@ export const en = {
     fileSize: 'File size',
     reader: 'Reader',
     readerAuto: (kind: string) => `automatic (${kind})`,
-    readerNames: { tiff: 'built-in TIFF', openslide: 'OpenSlide', image: 'image' } as Record<string, string>,
+    readerNames: { tiff: 'built-in TIFF', openslide: 'OpenSlide', image: 'image' } satisfies Record<ReaderKind, string>,
     associated: 'Label and macro',
     tags: 'Tags',
     tagKey: 'key (e.g. tumour)',
@@ -80,6 +78,7 @@ export const en = {
     keys: 'Keys: 1 = 1.25×, 2 = 5×, 3 = 10×, 4 = 20×, 5 = 40×, 0 = whole slide, F = full screen',
     noScale: 'no scale: the file gives no µm per pixel',
     loading: 'Loading…',
+    canvasDrawer: 'canvas',
   },
   settings: {
     title: 'Settings',
@@ -89,21 +88,21 @@ export const en = {
       auto: 'automatic (GPU when there is one)',
       webgl: 'WebGL (exact pixels)',
       canvas: 'canvas (works everywhere)',
-    } as Record<string, string>,
+    } satisfies Record<ViewerRenderer, string>,
     viewerRendererHint:
       'WebGL shows every slide pixel exactly; without a GPU it runs in software and is slow, so automatic then uses the canvas, which stretches tiles by one pixel to hide seams. Applies to the next slide opened.',
-    languages: { en: 'English', ja: '日本語' } as Record<string, string>,
+    languages: { en: 'English', ja: '日本語' } satisfies Record<Language, string>,
     readers: 'Slide readers',
     readerFormats: {
       tiff: 'built in: Aperio SVS, pyramidal TIFF and BigTIFF, OME-TIFF',
       openslide: 'system library: Hamamatsu, 3DHISTECH, Leica, Philips, Ventana, JPEG 2000 SVS',
       image: 'built in: PNG, JPEG, single-level TIFF',
-    } as Record<string, string>,
+    } satisfies Record<ReaderKind, string>,
     available: 'available',
     unavailable: 'not available',
     version: 'Version',
     mode: 'Running as',
-    modes: { electron: 'desktop app', browser: 'browser mode (served from this computer)' } as Record<string, string>,
+    modes: { electron: 'desktop app', browser: 'browser mode (served from this computer)' } satisfies Record<AppInfo['mode'], string>,
   },
   errors: {
     /** Headings by error code; the message below them names the file and the technical reason. */
@@ -112,6 +111,8 @@ export const en = {
       'not-found': 'Not found',
       'no-project': 'No project is open',
       'project-newer': 'This project needs a newer Mitobench',
+      'project-unreadable': 'The project file cannot be read',
+      unwritable: 'Cannot write there',
       'slide-unreadable': 'The slide file cannot be read',
       'file-exists': 'A project already exists there',
       unauthorized: 'Access refused',

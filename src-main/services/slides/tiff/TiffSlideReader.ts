@@ -4,6 +4,7 @@ import { TiffFile } from './TiffFile';
 import type { ChunkTable, TiffIfd } from './TiffFile';
 import { Compression, decodeStoredChunk, unsupportedCompressionReason } from './tileDecoder';
 import { selfContainedJpegTile } from './jpegTiles';
+import { micrometresPerPixel, tiffResolutionUnit } from '../resolution';
 
 /** An image cut into stored chunks: the tiles of a level, or the strips of a label. */
 interface ChunkGrid {
@@ -415,17 +416,8 @@ function describeGenericTiff(file: TiffFile): SlideLayout {
   };
 }
 
-/**
- * Micrometres per pixel from a TIFF resolution tag. 72 dpi and libvips' 1 pixel/mm are
- * defaults written when the source had no resolution, so they mean "unknown".
- */
 function resolutionMpp(resolution: number | null, unit: number): number | null {
-  if (!resolution || resolution <= 0) return null;
-  const micronsPerUnit = unit === 3 ? 10_000 : unit === 2 ? 25_400 : null;
-  if (micronsPerUnit === null) return null;
-  const pixelsPerMm = (resolution * 1000) / micronsPerUnit;
-  if (Math.abs(pixelsPerMm - 1) < 1e-6 || (unit === 2 && Math.abs(resolution - 72) < 1e-6)) return null;
-  return micronsPerUnit / resolution;
+  return micrometresPerPixel(resolution, tiffResolutionUnit(unit));
 }
 
 const omeUnitsToMicrons: Record<string, number> = {
