@@ -61,6 +61,51 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('2 → 3 keeps every slide and adds empty annotation tables with the two default classes', () => {
+    const db = new BetterSqlite3(path.join(folder, PROJECT_FILE_NAME));
+    migrate(db, 2);
+    insertSlideAtVersion1(db);
+    db.prepare("INSERT INTO slide_tags (slide_id, key, value) VALUES (1, 'tumour', 'lymphoma')").run();
+    const slidesBefore = db.prepare('SELECT * FROM slides').all();
+    const tagsBefore = db.prepare('SELECT * FROM slide_tags').all();
+
+    migrate(db, 3);
+    expect(schemaVersion(db)).toBe(3);
+    expect(db.prepare('SELECT * FROM slides').all()).toEqual(slidesBefore);
+    expect(db.prepare('SELECT * FROM slide_tags').all()).toEqual(tagsBefore);
+    expect(db.prepare('SELECT id, name, hotkey, sort_order, deleted_at FROM classes ORDER BY id').all()).toEqual([
+      { id: 1, name: 'mitotic figure', hotkey: '1', sort_order: 1, deleted_at: null },
+      { id: 2, name: 'non-mitotic figure (imposter)', hotkey: '2', sort_order: 2, deleted_at: null },
+    ]);
+    for (const table of ['annotators', 'annotations', 'annotation_bounds', 'labels', 'changes', 'change_items']) {
+      expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
+    }
+
+    db.pragma('foreign_keys = ON');
+    db.prepare("INSERT INTO annotators (name, kind, created_at) VALUES ('Anna', 'person', 'now')").run();
+    const insertAnnotation = db.prepare(
+      `INSERT INTO annotations (guid, slide_id, shape, geometry_json, centre_x, centre_y, created_by, created_at)
+       VALUES (?, ?, 'point', '{"x":1,"y":2}', 1, 2, 1, 'now')`,
+    );
+    insertAnnotation.run('a', 1);
+    expect(() => insertAnnotation.run('b', 99)).toThrow(/FOREIGN KEY/);
+    expect(() => insertAnnotation.run('a', 1)).toThrow(/UNIQUE/);
+    db.prepare("INSERT INTO labels (annotation_id, annotator_id, class_id, updated_at) VALUES (1, 1, 1, 'now')").run();
+    db.prepare('INSERT INTO annotation_bounds VALUES (1, 1, 1, 2, 2, 1, 1)').run();
+    db.prepare("INSERT INTO changes (actor_id, kind, description, at) VALUES (1, 'edit', 'create point', 'now')").run();
+    db.prepare("INSERT INTO change_items (change_id, annotation_id, after_json) VALUES (1, 1, '{}')").run();
+    expect(() => db.prepare("UPDATE changes SET description = 'x'").run()).toThrow(/append-only/);
+
+    // A slide deleted for good takes its annotations, votes and index entries; the history stays.
+    db.prepare('DELETE FROM slides WHERE id = 1').run();
+    for (const table of ['annotations', 'labels', 'annotation_bounds']) {
+      expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
+    }
+    expect(db.prepare('SELECT count(*) AS n FROM change_items').get()).toEqual({ n: 1 });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
   it('every step leaves a database that passes the integrity check', () => {
     const db = new BetterSqlite3(path.join(folder, PROJECT_FILE_NAME));
     for (const migration of migrations) {

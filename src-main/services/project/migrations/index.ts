@@ -1,7 +1,8 @@
 import type { Migration } from './Migration';
 import { migration001 } from './001-project-and-slides';
 import { migration002 } from './002-slide-tags-and-reader-choice';
+import { migration003 } from './003-annotations';
 
-export const migrations: readonly Migration[] = [migration001, migration002];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003];
 
 export const LATEST_SCHEMA_VERSION = migrations.at(-1)?.version ?? 0;
