@@ -3,6 +3,7 @@ import {
   addSlidesResultSchema,
   appInfoSchema,
   folderListingSchema,
+  jobSnapshotSchema,
   languageSchema,
   pathSchema,
   projectSummarySchema,
@@ -57,6 +58,9 @@ export const calls = {
     output: slideSummarySchema,
   },
   'slides.tileSource': { input: z.object({ slideId: slideIdSchema }), output: tileSourceInfoSchema },
+
+  'jobs.list': { input: z.object({}), output: z.array(jobSnapshotSchema) },
+  'jobs.cancel': { input: z.object({ jobId: z.number().int().positive() }), output: z.object({ cancelled: z.boolean() }) },
 } as const satisfies Record<CallName, CallSchema>; // satisfies also rejects keys that are not call names
 
 
@@ -67,6 +71,7 @@ export type CallOutput<N extends CallName> = z.output<(typeof calls)[N]['output'
 export const events = {
   'project.changed': projectSummarySchema.nullable(),
   'slides.changed': z.object({ slideIds: z.array(slideIdSchema) }),
+  'jobs.changed': jobSnapshotSchema,
 } as const satisfies Record<EventName, z.ZodType>;
 
 export type EventPayload<N extends EventName> = z.output<(typeof events)[N]>;

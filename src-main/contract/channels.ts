@@ -18,9 +18,11 @@ export const callNames = [
   'slides.relink',
   'slides.setReader',
   'slides.tileSource',
+  'jobs.list',
+  'jobs.cancel',
 ] as const;
 
-export const eventNames = ['project.changed', 'slides.changed'] as const;
+export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed'] as const;
 
 export type CallName = (typeof callNames)[number];
 export type EventName = (typeof eventNames)[number];

@@ -128,7 +128,28 @@ export const addSlidesResultSchema = z.object({
   alreadyPresent: z.array(z.string()),
   /** Files that could not be opened, each with a message naming the file and the reason. */
   failed: z.array(z.object({ path: z.string(), message: z.string() })),
+  /** The user cancelled: files after the last one added were not looked at. */
+  cancelled: z.boolean(),
 });
 export type AddSlidesResult = z.infer<typeof addSlidesResultSchema>;
+
+export const jobStateSchema = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+
+/** A long piece of work as the user sees it: what, how far, how long still, how it ended. */
+export const jobSnapshotSchema = z.object({
+  id: z.number().int().positive(),
+  kind: z.string(),
+  title: z.string(),
+  state: jobStateSchema,
+  done: z.number(),
+  total: z.number().nullable(),
+  message: z.string().nullable(),
+  /** Estimated seconds left from the rate so far; null until it can be estimated. */
+  etaSeconds: z.number().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type JobSnapshot = z.infer<typeof jobSnapshotSchema>;
 
 export { slideIdSchema, pathSchema };

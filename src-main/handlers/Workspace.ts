@@ -9,6 +9,7 @@ import { openSlideLibraryStatus } from '../services/slides/OpenSlideReader';
 import { SlideCatalog } from '../services/slides/SlideCatalog';
 import { SlideLibrary } from '../services/slides/SlideLibrary';
 import { TileCache } from '../services/slides/TileCache';
+import { JobRunner } from '../services/jobs/JobRunner';
 
 export type EventSink = <N extends EventName>(name: N, payload: EventPayload<N>) => void;
 
@@ -21,6 +22,7 @@ const TILE_CACHE_BYTES = 256 * 1024 * 1024;
 export class Workspace {
   private project: ProjectDatabase | null = null;
   private library: SlideLibrary | null = null;
+  private jobRunner: JobRunner | null = null;
   readonly tileCache = new TileCache(TILE_CACHE_BYTES);
   private readonly listeners = new Set<EventSink>();
 
@@ -72,11 +74,18 @@ export class Workspace {
 
   async closeProject(): Promise<void> {
     if (!this.project) return;
+    await this.jobRunner?.stopAll();
     await this.library?.close();
     this.project.close();
     this.project = null;
     this.library = null;
+    this.jobRunner = null;
     this.emit('project.changed', null);
+  }
+
+  jobs(): JobRunner {
+    if (!this.jobRunner) throw new UserFacingError('no-project', 'Open or create a project first.');
+    return this.jobRunner;
   }
 
   slides(): SlideLibrary {
@@ -102,6 +111,7 @@ export class Workspace {
       this.tileCache,
       project.projectKey,
     );
+    this.jobRunner = new JobRunner(project.db, (job) => this.emit('jobs.changed', job));
     this.settings.rememberProject(project.folder, project.name);
     const summary = this.projectSummary()!;
     this.emit('project.changed', summary);

@@ -36,7 +36,10 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
     'files.listFolder': ({ path: folder }) => listFolder(folder),
     'slides.list': () => workspace.slides().list(),
     'slides.add': async ({ paths }) => {
-      const result = await workspace.slides().add(paths);
+      const title = paths.length === 1 ? `Add slides from ${paths[0]}` : `Add ${paths.length} slide files or folders`;
+      const { result } = await workspace.jobs().run('slides.add', title, { paths }, (job) =>
+        workspace.slides().add(paths, (done, total, file) => job.progress(done, total, file), job.signal),
+      );
       slidesChanged(result.added.map((slide) => slide.id));
       return result;
     },
@@ -61,6 +64,8 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
       return slide;
     },
     'slides.tileSource': ({ slideId }) => workspace.slides().tileSource(slideId),
+    'jobs.list': () => workspace.jobs().list(),
+    'jobs.cancel': ({ jobId }) => ({ cancelled: workspace.jobs().cancel(jobId) }),
   };
 }
 

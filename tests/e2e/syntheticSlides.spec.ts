@@ -142,3 +142,29 @@ test('the project, slides, missing-slide and error screens in Japanese', async (
   await expect(page.getByTestId('relink-panel')).toContainText('の移動先ファイルを探す');
   await screenshotFor(page, 'slide-missing-ja');
 });
+
+test('adding a folder runs as a job with progress that can be cancelled', async ({ page, app }) => {
+  const folder = path.join(app.scratch, 'many');
+  fs.mkdirSync(folder);
+  for (let i = 0; i < 60; i += 1) {
+    await writeSyntheticPyramid(folder, { width: 1500, height: 1200, fileName: `case-${String(i).padStart(2, '0')}.tif` });
+  }
+  await page.goto(app.url);
+  await createProject(page, app.scratch, 'Jobs');
+  await page.getByTestId('add-slides').click();
+  await browseTo(page, '[data-testid=add-slides-panel]', folder);
+  await page.getByTestId('add-folder').click();
+
+  const job = page.getByTestId('job');
+  await expect(job).toBeVisible();
+  await expect(job).toContainText('Adding slides');
+  await expect(job).toContainText('/ 60');
+  await screenshotFor(page, 'job-progress-en');
+  await job.getByTestId('job-cancel').click();
+
+  await expect(page.getByTestId('add-cancelled')).toBeVisible();
+  await expect(job).toHaveCount(0);
+  const added = await page.getByTestId('slide-card').count();
+  expect(added).toBeGreaterThan(0);
+  expect(added).toBeLessThan(60);
+});

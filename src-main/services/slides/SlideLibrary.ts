@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import type { AddSlidesResult, SlideSummary, SlideTag, TileSourceInfo } from '../../contract/schemas';
 import { slideContentHash } from './contentHash';
 import { looksLikeSlide, openSlideFile, type ReaderChoice } from './openSlideFile';
-import { SlideCatalog, type NewSlide, type SlideRecord } from './SlideCatalog';
+import { isPlaceholder, SlideCatalog, type NewSlide, type SlideRecord } from './SlideCatalog';
 import { SlideError } from './SlideError';
 import type { RgbaImage, SlideReader } from './SlideReader';
 import { TileCache } from './TileCache';
@@ -23,8 +23,10 @@ export class RelinkMismatchError extends Error {
   constructor(
     readonly file: string,
     slideName: string,
+    /** Why, when the default (different content) is not the reason. */
+    reason?: string,
   ) {
-    super(`${file}: its content differs from the slide "${slideName}" that was added; choose the original file`);
+    super(`${file}: ${reason ?? `its content differs from the slide "${slideName}" that was added; choose the original file`}`);
   }
 }
 
@@ -62,9 +64,23 @@ export class SlideLibrary {
     return this.summarize(this.record(slideId));
   }
 
-  async add(paths: string[]): Promise<AddSlidesResult> {
-    const result: AddSlidesResult = { added: [], alreadyPresent: [], failed: [] };
-    for (const file of await expandSlidePaths(paths, result.failed)) {
+  /**
+   * Adds files and folders (searched recursively). Reports progress per file; when `signal`
+   * aborts, stops before the next file and returns what was done.
+   */
+  async add(
+    paths: string[],
+    progress: (done: number, total: number, file: string) => void = () => undefined,
+    signal?: AbortSignal,
+  ): Promise<AddSlidesResult> {
+    const result: AddSlidesResult = { added: [], alreadyPresent: [], failed: [], cancelled: false };
+    const files = await expandSlidePaths(paths, result.failed);
+    for (const [index, file] of files.entries()) {
+      if (signal?.aborted) {
+        result.cancelled = true;
+        break;
+      }
+      progress(index, files.length, file);
       const existing = this.catalog.findByPath(file);
       if (existing) {
         result.alreadyPresent.push(file);
@@ -90,6 +106,7 @@ export class SlideLibrary {
         result.failed.push({ path: file, message: describeError(file, error) });
       }
     }
+    if (!result.cancelled) progress(files.length, files.length, '');
     return result;
   }
 
@@ -103,6 +120,7 @@ export class SlideLibrary {
 
   async relink(slideId: number, newPath: string): Promise<SlideSummary> {
     const record = this.record(slideId);
+    if (isPlaceholder(record)) return this.linkPlaceholder(record, newPath);
     let hash: string;
     try {
       hash = await slideContentHash(newPath);
@@ -120,6 +138,60 @@ export class SlideLibrary {
     this.catalog.relink(slideId, newPath, path.basename(newPath));
     this.problems.delete(slideId);
     return this.get(slideId);
+  }
+
+  /**
+   * A slide imported from an annotation file gets its image: accepted when the file's level-0
+   * size equals the size the annotation file stated (whatever its name) or, when no size was
+   * stated, when its name matches case-insensitively. A same-named file of another size is
+   * refused: the cells' level-0 coordinates would not fit it.
+   */
+  private async linkPlaceholder(record: SlideRecord, newPath: string): Promise<SlideSummary> {
+    let resolved: string;
+    let stat: fs.Stats;
+    try {
+      resolved = await fs.promises.realpath(newPath);
+      stat = await fs.promises.stat(resolved);
+    } catch {
+      throw new SlideError(newPath, 'file not found or not readable', 'missing');
+    }
+    const holder = this.catalog.findByPath(resolved);
+    if (holder && holder.id !== record.id) {
+      throw new SlideError(newPath, `this file is already the project's slide "${holder.fileName}"`, 'unsupported');
+    }
+    const fileName = path.basename(resolved);
+    const reader = await openSlideFile(resolved);
+    let opened: ReturnType<typeof describeOpenedSlide>;
+    try {
+      opened = describeOpenedSlide(reader);
+    } finally {
+      await reader.close();
+    }
+    const sizeKnown = record.width > 0 && record.height > 0;
+    const sameName = fileName.toLowerCase() === record.fileName.toLowerCase();
+    if (sizeKnown && (opened.width !== record.width || opened.height !== record.height)) {
+      const stated = `the annotation file gives "${record.fileName}" as ${record.width} × ${record.height} pixels`;
+      throw new RelinkMismatchError(newPath, record.fileName, `its image is ${opened.width} × ${opened.height} pixels, but ${stated}; choose the image the annotations were made on`);
+    }
+    if (!sizeKnown && !sameName) {
+      throw new RelinkMismatchError(
+        newPath,
+        record.fileName,
+        `its name differs from "${record.fileName}" and the annotation file gave no image size to compare; choose the file named "${record.fileName}"`,
+      );
+    }
+    const contentHash = await slideContentHash(resolved);
+    await this.forgetReader(record.id);
+    const completed = this.catalog.completePlaceholder(record.id, {
+      ...opened,
+      path: resolved,
+      fileName,
+      fileSizeBytes: stat.size,
+      contentHash,
+    });
+    if (!completed) throw new SlideNotFoundError(record.id);
+    this.problems.delete(record.id);
+    return this.get(record.id);
   }
 
   async setReader(slideId: number, choice: ReaderChoice): Promise<SlideSummary> {
@@ -217,7 +289,7 @@ export class SlideLibrary {
       objectivePower: record.objectivePower,
       vendor: record.vendor,
       fileSizeBytes: record.fileSizeBytes,
-      reader: record.reader,
+      reader: isPlaceholder(record) ? null : record.reader,
       readerChoice: record.readerChoice,
       associatedImages: record.associatedImages,
       tags: record.tags,
@@ -232,6 +304,12 @@ export class SlideLibrary {
 
   /** A file that is gone, or that is no longer the file that was added (another size). */
   private fileProblem(record: SlideRecord): { kind: 'missing' | 'changed'; message: string } | null {
+    if (isPlaceholder(record)) {
+      return {
+        kind: 'missing',
+        message: `${record.fileName}: imported from an annotation file; its image is not in the project yet — relink to the file`,
+      };
+    }
     let sizeBytes: number;
     try {
       sizeBytes = fs.statSync(record.path).size;
@@ -257,8 +335,9 @@ export class SlideLibrary {
     }
     const record = this.record(slideId);
     const fileProblem = this.fileProblem(record);
+    const named = isPlaceholder(record) ? record.fileName : record.path;
     const opening = fileProblem
-      ? Promise.reject(new SlideError(record.path, fileProblem.message.slice(record.path.length + 2), fileProblem.kind === 'missing' ? 'missing' : 'corrupt'))
+      ? Promise.reject(new SlideError(named, fileProblem.message.slice(named.length + 2), fileProblem.kind === 'missing' ? 'missing' : 'corrupt'))
       : openSlideFile(record.path, record.readerChoice === 'auto' ? record.reader : record.readerChoice);
     this.openReaders.set(slideId, opening);
     opening.then(

@@ -43,6 +43,7 @@ export const en = {
     none: 'No slides yet. Add slide files or a folder of slides.',
     addedSummary: (added: number, present: number, failed: number) =>
       `Added ${added} · already in the project ${present} · could not open ${failed}`,
+    addCancelled: 'Cancelled: the files after the last one added were not looked at.',
     view: 'View',
     remove: 'Remove',
     confirmRemove: (name: string) => `Remove ${name} from the project? The file on disk is not touched.`,
@@ -103,6 +104,11 @@ export const en = {
     version: 'Version',
     mode: 'Running as',
     modes: { electron: 'desktop app', browser: 'browser mode (served from this computer)' } satisfies Record<AppInfo['mode'], string>,
+  },
+  jobs: {
+    kinds: { 'slides.add': 'Adding slides' } as Partial<Record<string, string>>,
+    secondsLeft: (seconds: number) => `about ${seconds} s left`,
+    minutesLeft: (minutes: number) => `about ${minutes} min left`,
   },
   errors: {
     /** Headings by error code; the message below them names the file and the technical reason. */

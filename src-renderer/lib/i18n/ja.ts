@@ -39,6 +39,7 @@ export const ja: Dictionary = {
     none: 'スライドがまだありません。スライドファイルまたはフォルダを追加してください。',
     addedSummary: (added: number, present: number, failed: number) =>
       `追加 ${added} 件・登録済み ${present} 件・開けなかったファイル ${failed} 件`,
+    addCancelled: 'キャンセルしました。最後に追加したファイルより後のファイルは確認していません。',
     view: '表示',
     remove: '削除',
     confirmRemove: (name: string) => `${name} をプロジェクトから削除しますか？ディスク上のファイルは変更されません。`,
@@ -99,6 +100,11 @@ export const ja: Dictionary = {
     version: 'バージョン',
     mode: '実行形態',
     modes: { electron: 'デスクトップアプリ', browser: 'ブラウザモード（このコンピュータから配信）' },
+  },
+  jobs: {
+    kinds: { 'slides.add': 'スライドを追加中' },
+    secondsLeft: (seconds: number) => `残り約 ${seconds} 秒`,
+    minutesLeft: (minutes: number) => `残り約 ${minutes} 分`,
   },
   errors: {
     byCode: {

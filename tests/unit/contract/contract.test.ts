@@ -58,7 +58,11 @@ describe('types both sides rely on', () => {
   });
 
   it('pins events', () => {
-    expectTypeOf<EventName>().toEqualTypeOf<'project.changed' | 'slides.changed'>();
+    expectTypeOf<EventName>().toEqualTypeOf<'project.changed' | 'slides.changed' | 'jobs.changed'>();
+    expectTypeOf<EventPayload<'jobs.changed'>['state']>().toEqualTypeOf<
+      'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
+    >();
+    expectTypeOf<CallOutput<'slides.add'>['cancelled']>().toEqualTypeOf<boolean>();
     expectTypeOf<EventPayload<'project.changed'>>().toEqualTypeOf<ProjectSummary | null>();
     expectTypeOf<EventPayload<'slides.changed'>>().toEqualTypeOf<{ slideIds: number[] }>();
   });

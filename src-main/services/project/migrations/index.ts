@@ -2,7 +2,8 @@ import type { Migration } from './Migration';
 import { migration001 } from './001-project-and-slides';
 import { migration002 } from './002-slide-tags-and-reader-choice';
 import { migration003 } from './003-annotations';
+import { migration004 } from './004-jobs';
 
-export const migrations: readonly Migration[] = [migration001, migration002, migration003];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004];
 
 export const LATEST_SCHEMA_VERSION = migrations.at(-1)?.version ?? 0;
