@@ -199,6 +199,28 @@ describe('errors a user sees', () => {
     expect(error.message).toContain(png.path);
   });
 
+  it('reports a relink to the file of another slide as a user-facing error naming that file', async () => {
+    const first = await copyInto(pyramid.path, dir, 'first.tif');
+    const second = await copyInto(pyramid.path, dir, 'second.tif');
+    const slide = await openProjectWithSlide(first);
+    await ok<AddSlidesResult>('slides.add', { paths: [second] });
+    fs.renameSync(first, path.join(dir, 'first-moved.tif'));
+    const error = await failure('slides.relink', { slideId: slide.id, path: second });
+    expect(error).toMatchObject({ file: second, message: `${second}: this file is already the project's slide "second.tif"` });
+    expect(error.code).not.toBe('internal');
+  });
+
+  it('reports a slide whose file changed since it was added as slide-unreadable, naming the file', async () => {
+    const file = await copyInto(pyramid.path, dir, 'slide.tif');
+    const slide = await openProjectWithSlide(file);
+    fs.appendFileSync(file, Buffer.alloc(10));
+    expect(await failure('slides.tileSource', { slideId: slide.id })).toEqual({
+      code: 'slide-unreadable',
+      file,
+      message: `${file}: the file changed since it was added (${slide.fileSizeBytes + 10} bytes, was ${slide.fileSizeBytes}); relink to the original file`,
+    });
+  });
+
   it('reports a slide id that is not in the project as not-found', async () => {
     await openProjectWithSlide(await copyInto(pyramid.path, dir, 'slide.tif'));
     expect(await failure('slides.tileSource', { slideId: 999 })).toEqual({
@@ -240,10 +262,14 @@ describe('successful calls', () => {
     const tagged = await ok<SlideSummary>('slides.setTags', { slideId, tags: [{ key: ' tumour ', value: 'lymphoma ' }] });
     expect(tagged.tags).toEqual([{ key: 'tumour', value: 'lymphoma' }]);
 
-    expect(events).toEqual([
+    expect(events.filter(([name]) => name !== 'jobs.changed')).toEqual([
       ['project.changed', summary],
       ['slides.changed', { slideIds: [slideId] }],
       ['slides.changed', { slideIds: [slideId] }],
     ]);
+    // Adding ran as a job: announced when it started and when it ended.
+    const jobStates = events.filter(([name]) => name === 'jobs.changed').map(([, job]) => (job as { state: string }).state);
+    expect(jobStates[0]).toBe('running');
+    expect(jobStates.at(-1)).toBe('succeeded');
   });
 });

@@ -106,6 +106,23 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('3 → 4 keeps slides, annotations and history and adds an empty jobs table', () => {
+    const db = new BetterSqlite3(path.join(folder, PROJECT_FILE_NAME));
+    db.pragma('foreign_keys = ON');
+    migrate(db, 3);
+    insertSlideAtVersion1(db);
+    const tables = ['slides', 'annotations', 'classes', 'changes'];
+    const countsBefore = tables.map((table) => db.prepare(`SELECT count(*) AS n FROM ${table}`).get());
+    migrate(db, 4);
+    expect(schemaVersion(db)).toBe(4);
+    expect(tables.map((table) => db.prepare(`SELECT count(*) AS n FROM ${table}`).get())).toEqual(countsBefore);
+    expect(db.prepare('SELECT count(*) AS n FROM jobs').get()).toEqual({ n: 0 });
+    expect(() =>
+      db.prepare("INSERT INTO jobs (kind, title, state, input_json, created_at) VALUES ('x', 'X', 'paused', '{}', 'now')").run(),
+    ).toThrow(/CHECK/);
+    db.close();
+  });
+
   it('every step leaves a database that passes the integrity check', () => {
     const db = new BetterSqlite3(path.join(folder, PROJECT_FILE_NAME));
     for (const migration of migrations) {

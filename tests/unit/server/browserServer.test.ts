@@ -37,7 +37,8 @@ beforeAll(async () => {
   server = new BrowserServer({ workspace, handlers: createHandlerTable(workspace), rendererFolder: renderer, port: 0 });
   launchUrl = await server.listen();
   origin = server.origin;
-  cookie = `mitobench_token=${server.token}`;
+  // Cookies are not separated by port, so the cookie's name carries the server's.
+  cookie = `mitobench_token_${new URL(origin).port}=${server.token}`;
 });
 afterAll(async () => {
   await server.close();
@@ -149,6 +150,10 @@ describe('the access token', () => {
 
   it('answers 401 to a wrong cookie or header, and to the token in the query of other paths', async () => {
     expect((await fetch(`${origin}/`, { headers: { Cookie: 'mitobench_token=nope' } })).status).toBe(401);
+    expect((await fetch(`${origin}/`, { headers: { Cookie: `mitobench_token_${new URL(origin).port}=nope` } })).status).toBe(401);
+    // The right token under another server's cookie name is not this server's session.
+    expect((await fetch(`${origin}/`, { headers: { Cookie: `mitobench_token=${server.token}` } })).status).toBe(401);
+    expect((await fetch(`${origin}/`, { headers: { Cookie: `mitobench_token_1=${server.token}` } })).status).toBe(401);
     expect((await fetch(`${origin}/api/app.info`, { method: 'POST', headers: { 'X-Mitobench-Token': 'nope' } })).status).toBe(401);
     expect((await fetch(`${origin}/api/app.info?token=${server.token}`, { method: 'POST' })).status).toBe(401);
   });
@@ -289,7 +294,7 @@ describe('events and tiles', () => {
       }
     };
     await nextFrame((text) => text.includes('\n\n'));
-    expect(received).toMatch(/^: events project\.changed,slides\.changed\n\n/);
+    expect(received).toMatch(/^: events project\.changed,slides\.changed,jobs\.changed\n\n/);
 
     const folder = path.join(dir, 'events-project');
     const created = await result<ProjectSummary>('project.create', { folder, name: 'Events' });
@@ -305,17 +310,47 @@ describe('events and tiles', () => {
     await result('project.create', { folder: path.join(dir, 'tiles-project'), name: 'Tiles' });
     const slide = await writeSyntheticPyramid(dir, { width: 300, height: 200 });
     const { added } = await result<AddSlidesResult>('slides.add', { paths: [slide.path] });
-    const id = added[0]!.id;
-    const tile = await fetch(`${origin}/tiles/${id}/v1/9/0_0.jpg`, { headers: { Cookie: cookie } });
+    const { id, tileVersion } = added[0]!;
+    expect(tileVersion).toMatch(/^[0-9a-f]{8}\.1$/);
+    const tile = await fetch(`${origin}/tiles/${id}/v${tileVersion}/9/0_0.jpg`, { headers: { Cookie: cookie } });
     expect(tile.status).toBe(200);
     expect(tile.headers.get('content-type')).toBe('image/jpeg');
     expect(tile.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
     expect([...new Uint8Array(await tile.arrayBuffer()).subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    const thumbnail = await fetch(`${origin}/tiles/${id}/v${tileVersion}/thumbnail.jpg`, { headers: { Cookie: cookie } });
+    expect(thumbnail.status).toBe(200);
+    expect(thumbnail.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
 
     const traversal = await rawRequest({ path: '/tiles/..%2f..%2f..%2fsecret.txt', headers: { Cookie: cookie } });
     expect(traversal.status).toBe(400);
     expect(traversal.body).not.toContain(SECRET);
-    expect((await fetch(`${origin}/tiles/${id}/v1/20/0_0.jpg`, { headers: { Cookie: cookie } })).status).toBe(404);
+    expect((await fetch(`${origin}/tiles/${id}/v${tileVersion}/20/0_0.jpg`, { headers: { Cookie: cookie } })).status).toBe(404);
     expect((await fetch(`${origin}${encodeURI(`/tiles/${slide.path}`)}`, { headers: { Cookie: cookie } })).status).toBe(400);
+    // The old address form, without the project key, is not a tile address any more.
+    expect((await fetch(`${origin}/tiles/${id}/v1/9/0_0.jpg`, { headers: { Cookie: cookie } })).status).toBe(400);
+  });
+
+  it('gives slide 1 of two projects different tile addresses, and only the open one is cached for good', async () => {
+    const tileUrl = (slideId: number, tileVersion: string) => `${origin}/tiles/${slideId}/v${tileVersion}/9/0_0.jpg`;
+    const addSlide = async (fileName: string, width: number, height: number) => {
+      const file = await writeSyntheticPyramid(dir, { width, height, fileName });
+      return (await result<AddSlidesResult>('slides.add', { paths: [file.path] })).added[0]!;
+    };
+    await result('project.create', { folder: path.join(dir, 'first-project'), name: 'First' });
+    const firstSlide = await addSlide('first.tif', 300, 200);
+    const firstTile = await fetch(tileUrl(firstSlide.id, firstSlide.tileVersion), { headers: { Cookie: cookie } });
+    expect(firstTile.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+
+    await result('project.create', { folder: path.join(dir, 'second-project'), name: 'Second' });
+    const secondSlide = await addSlide('second.tif', 400, 300);
+    expect([firstSlide.id, secondSlide.id]).toEqual([1, 1]);
+    expect(tileUrl(secondSlide.id, secondSlide.tileVersion)).not.toBe(tileUrl(firstSlide.id, firstSlide.tileVersion));
+
+    const secondTile = await fetch(tileUrl(secondSlide.id, secondSlide.tileVersion), { headers: { Cookie: cookie } });
+    expect(secondTile.status).toBe(200);
+    expect(secondTile.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    const stale = await fetch(tileUrl(firstSlide.id, firstSlide.tileVersion), { headers: { Cookie: cookie } });
+    expect(stale.status).toBe(200);
+    expect(stale.headers.get('cache-control')).toBe('no-cache');
   });
 });

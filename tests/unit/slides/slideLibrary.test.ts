@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SlideSummary } from '../../../src-main/contract/schemas';
 import { ProjectDatabase } from '../../../src-main/services/project/ProjectDatabase';
 import { openSlideLibraryStatus } from '../../../src-main/services/slides/OpenSlideReader';
 import { SlideCatalog } from '../../../src-main/services/slides/SlideCatalog';
@@ -47,7 +48,12 @@ let tileCache: TileCache;
 let library: SlideLibrary;
 
 function openLibrary(): SlideLibrary {
-  return new SlideLibrary(new SlideCatalog(project.db), path.join(project.cacheFolder, 'thumbnails'), tileCache);
+  return new SlideLibrary(new SlideCatalog(project.db), path.join(project.cacheFolder, 'thumbnails'), tileCache, project.projectKey);
+}
+
+/** The tile version a slide of this project shows after its n-th change of pixels ("<project key>.<n>"). */
+function version(n: number): string {
+  return `${project.projectKey}.${n}`;
 }
 
 beforeEach(async () => {
@@ -178,7 +184,7 @@ describe('adding slides', () => {
       readerChoice: 'auto',
       fileSizeBytes: fs.statSync(file).size,
       tags: [],
-      tileVersion: '1',
+      tileVersion: version(1),
     });
     expect(slide.levels.map((level) => [level.width, level.height, level.downsample])).toEqual([
       [700, 500, 1],
@@ -197,7 +203,52 @@ describe('adding slides', () => {
     const jpeg = await library.thumbnailJpeg(slide.id);
     expect(isJpeg(jpeg)).toBe(true);
     const { width, height, format } = await sharp(jpeg).metadata();
-    expect({ width, height, format }).toEqual({ width: 256, height: 183, format: 'jpeg' });
+    // The viewer pyramid's level where the whole 700×500 slide fits one 256-px tile: 1/4.
+    expect({ width, height, format }).toEqual({ width: 175, height: 125, format: 'jpeg' });
+    expect(jpeg.equals(fs.readFileSync(onDisk))).toBe(true);
+  });
+
+  it('treats a file reached through a symbolic link as the slide already added', async () => {
+    const scans = path.join(dir, 'scans');
+    fs.mkdirSync(scans);
+    const file = await copyInto(pyramid.path, scans, 'slide.tif');
+    const real = fs.realpathSync(file);
+    const fileLink = path.join(dir, 'shortcut.tif');
+    fs.symlinkSync(file, fileLink);
+    const folderLink = path.join(dir, 'scans-link');
+    fs.symlinkSync(scans, folderLink);
+
+    expect((await addOne(file)).path).toBe(real);
+    expect(await library.add([fileLink])).toMatchObject({ added: [], alreadyPresent: [real], failed: [] });
+    expect(await library.add([folderLink])).toMatchObject({ added: [], alreadyPresent: [real], failed: [] });
+    expect(await library.add([path.join(folderLink, 'slide.tif')])).toMatchObject({ added: [], alreadyPresent: [real], failed: [] });
+    expect(library.list().map((slide) => slide.path)).toEqual([real]);
+  });
+
+  it('stores the real path of a slide added through a link, so the file itself is then already present', async () => {
+    const file = await copyInto(pyramid.path, dir, 'slide.tif');
+    const real = fs.realpathSync(file);
+    const link = path.join(dir, 'shortcut.tif');
+    fs.symlinkSync(file, link);
+    const slide = await addOne(link);
+    expect(slide).toMatchObject({ path: real, name: 'slide.tif', status: 'ok' });
+    expect(await library.add([file])).toMatchObject({ added: [], alreadyPresent: [real], failed: [] });
+    // The link going away does not make the slide missing: it never depended on it.
+    fs.rmSync(link);
+    expect(library.get(slide.id).status).toBe('ok');
+  });
+
+  it('adds a file and a link to it chosen together (or in one folder) as one slide', async () => {
+    const scans = path.join(dir, 'scans');
+    fs.mkdirSync(scans);
+    const file = await copyInto(pyramid.path, scans, 'a.tif');
+    fs.symlinkSync(file, path.join(scans, 'b-link.tif'));
+    const together = await library.add([path.join(scans, 'b-link.tif'), file]);
+    expect(together.failed).toEqual([]);
+    expect(together.added.map((slide) => slide.path)).toEqual([fs.realpathSync(file)]);
+    expect(together.alreadyPresent).toEqual([]);
+    expect(await library.add([scans])).toMatchObject({ added: [], alreadyPresent: [fs.realpathSync(file)], failed: [] });
+    expect(library.list()).toHaveLength(1);
   });
 });
 
@@ -258,7 +309,7 @@ describe('moved files and relinking', () => {
     const renamed = path.join(dir, 'renamed.tif');
     fs.renameSync(file, renamed);
     const relinked = await library.relink(slide.id, renamed);
-    expect(relinked).toMatchObject({ status: 'ok', problem: null, path: renamed, name: 'renamed.tif', tileVersion: '2' });
+    expect(relinked).toMatchObject({ status: 'ok', problem: null, path: renamed, name: 'renamed.tif', tileVersion: version(2) });
     expect(isJpeg((await library.readTile(slide.id, 10, 0, 0)).data)).toBe(true);
   });
 
@@ -274,22 +325,109 @@ describe('moved files and relinking', () => {
     expect((error as Error).message).toBe(
       `${wrong}: its content differs from the slide "slide.tif" that was added; choose the original file`,
     );
-    expect(library.get(slide.id)).toMatchObject({ path: file, name: 'slide.tif', status: 'missing', tileVersion: '1' });
+    expect(library.get(slide.id)).toMatchObject({ path: file, name: 'slide.tif', status: 'missing', tileVersion: version(1) });
   });
 
   it('refuses to relink to a path that does not exist', async () => {
     const slide = await addOne(await copyInto(pyramid.path, dir, 'slide.tif'));
     const nowhere = path.join(dir, 'nowhere.tif');
     await expect(library.relink(slide.id, nowhere)).rejects.toMatchObject({ filePath: nowhere, kind: 'missing' });
-    expect(library.get(slide.id).tileVersion).toBe('1');
+    expect(library.get(slide.id).tileVersion).toBe(version(1));
   });
 
   it('shows a slide whose file became unreadable as an error naming the file', async () => {
     const file = await copyInto(pyramid.path, dir, 'slide.tif');
     const slide = await addOne(file);
+    // Same size, so it is the reader (not the size check) that finds the damage.
+    fs.writeFileSync(file, Buffer.alloc(slide.fileSizeBytes));
+    expect(library.get(slide.id)).toMatchObject({ status: 'ok', problem: null });
+    await expect(library.readTile(slide.id, 10, 0, 0)).rejects.toThrow(`${file}: not a TIFF file (bad byte-order mark)`);
+    expect(library.get(slide.id)).toMatchObject({ status: 'error', problem: `${file}: not a TIFF file (bad byte-order mark)` });
+  });
+
+  it('shows a slide whose file changed size since it was added as an error, and refuses its tiles', async () => {
+    const file = await copyInto(pyramid.path, dir, 'slide.tif');
+    const slide = await addOne(file);
+    const size = slide.fileSizeBytes;
+    // Still a readable TIFF: only the size says that this is no longer the file that was added.
+    fs.appendFileSync(file, Buffer.alloc(100));
+    const problem = `${file}: the file changed since it was added (${size + 100} bytes, was ${size}); relink to the original file`;
+    expect(library.get(slide.id)).toMatchObject({ status: 'error', problem, tileVersion: version(1) });
+    expect(library.list()[0]).toMatchObject({ id: slide.id, status: 'error', problem });
+
+    const error = await library.readTile(slide.id, 10, 0, 0).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SlideError);
+    expect(error).toMatchObject({ filePath: file, message: problem });
+    expect((error as SlideError).kind).not.toBe('missing');
+    await expect(library.tileSource(slide.id)).rejects.toThrow(SlideError);
+    await expect(library.readRegion(slide.id, 0, 0, 0, 16, 16)).rejects.toThrow(problem);
+    expect(tileCache.stats().entries).toBe(0);
+
     fs.writeFileSync(file, Buffer.alloc(0));
-    await expect(library.readTile(slide.id, 10, 0, 0)).rejects.toThrow(`${file}: empty file (0 bytes)`);
-    expect(library.get(slide.id)).toMatchObject({ status: 'error', problem: `${file}: empty file (0 bytes)` });
+    const emptied = `${file}: the file changed since it was added (0 bytes, was ${size}); relink to the original file`;
+    expect(library.get(slide.id)).toMatchObject({ status: 'error', problem: emptied });
+    await expect(library.readTile(slide.id, 10, 0, 0)).rejects.toThrow(emptied);
+  });
+
+  it('relinks a changed slide to the original file, but not to the changed one', async () => {
+    const file = await copyInto(pyramid.path, dir, 'slide.tif');
+    const slide = await addOne(file);
+    const original = await copyInto(file, dir, 'original-backup.tif');
+    fs.appendFileSync(file, Buffer.alloc(100));
+    expect(library.get(slide.id).status).toBe('error');
+
+    await expect(library.relink(slide.id, file)).rejects.toThrow(RelinkMismatchError);
+    expect(library.get(slide.id)).toMatchObject({ path: file, status: 'error', tileVersion: version(1) });
+
+    const relinked = await library.relink(slide.id, original);
+    expect(relinked).toMatchObject({ path: original, name: 'original-backup.tif', status: 'ok', problem: null, tileVersion: version(2) });
+    expect(isJpeg((await library.readTile(slide.id, 10, 0, 0)).data)).toBe(true);
+  });
+
+  it('refuses to relink to a file that is already another slide of the project, even through a link', async () => {
+    const first = await copyInto(pyramid.path, dir, 'first.tif');
+    const second = await copyInto(pyramid.path, dir, 'second.tif');
+    const { added, failed } = await library.add([first, second]);
+    expect(failed).toEqual([]);
+    const [a, b] = added as [SlideSummary, SlideSummary];
+    fs.renameSync(first, path.join(dir, 'first-moved.tif'));
+
+    // Same content as "first.tif" was, so only the path conflict stops it.
+    const error = await library.relink(a.id, second).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SlideError);
+    expect(error).toMatchObject({ filePath: second, message: `${second}: this file is already the project's slide "second.tif"` });
+    const link = path.join(dir, 'second-link.tif');
+    fs.symlinkSync(second, link);
+    await expect(library.relink(a.id, link)).rejects.toThrow(`${link}: this file is already the project's slide "second.tif"`);
+
+    expect(library.get(a.id)).toMatchObject({ path: first, status: 'missing', tileVersion: version(1) });
+    expect(library.get(b.id)).toMatchObject({ path: second, status: 'ok', tileVersion: version(1) });
+
+    // A removed slide no longer holds its file.
+    await library.remove(b.id);
+    expect(await library.relink(a.id, second)).toMatchObject({ path: second, name: 'second.tif', status: 'ok', tileVersion: version(2) });
+  });
+
+  it('relinks a slide to its own file again (not a conflict with itself)', async () => {
+    const file = await copyInto(pyramid.path, dir, 'slide.tif');
+    const slide = await addOne(file);
+    expect(await library.relink(slide.id, file)).toMatchObject({ path: file, status: 'ok', tileVersion: version(2) });
+  });
+
+  it('relinks through a symbolic link to the real path', async () => {
+    const file = await copyInto(pyramid.path, dir, 'slide.tif');
+    const slide = await addOne(file);
+    fs.mkdirSync(path.join(dir, 'archive'));
+    const moved = path.join(dir, 'archive', 'case-2019.tif');
+    fs.renameSync(file, moved);
+    const link = path.join(dir, 'shortcut.tif');
+    fs.symlinkSync(moved, link);
+
+    const relinked = await library.relink(slide.id, link);
+    expect(relinked).toMatchObject({ path: fs.realpathSync(moved), name: 'case-2019.tif', status: 'ok', tileVersion: version(2) });
+    fs.rmSync(link);
+    expect(library.get(slide.id).status).toBe('ok');
+    expect(isJpeg((await library.readTile(slide.id, 10, 0, 0)).data)).toBe(true);
   });
 });
 
@@ -301,14 +439,14 @@ describe('choosing the reader', () => {
     expect(tileCache.stats().entries).toBe(1);
 
     const viaOpenSlide = await library.setReader(slide.id, 'openslide');
-    expect(viaOpenSlide).toMatchObject({ reader: 'openslide', readerChoice: 'openslide', tileVersion: '2', status: 'ok' });
+    expect(viaOpenSlide).toMatchObject({ reader: 'openslide', readerChoice: 'openslide', tileVersion: version(2), status: 'ok' });
     expect(tileCache.stats().entries).toBe(0);
     // OpenSlide decodes every region, so the tile is rendered, never the cached stored bytes.
     expect((await library.readTile(slide.id, 10, 0, 0)).source).toBe('rendered');
     expect((await library.tileSource(slide.id)).reader).toBe('openslide');
 
     const automatic = await library.setReader(slide.id, 'auto');
-    expect(automatic).toMatchObject({ reader: 'tiff', readerChoice: 'auto', tileVersion: '3' });
+    expect(automatic).toMatchObject({ reader: 'tiff', readerChoice: 'auto', tileVersion: version(3) });
     expect((await library.readTile(slide.id, 10, 0, 0)).source).toBe('stored');
   });
 
@@ -316,20 +454,20 @@ describe('choosing the reader', () => {
     const slide = await addOne(await copyInto(pyramid.path, dir, 'slide.tif'));
     await library.readTile(slide.id, 10, 0, 0);
     const asImage = await library.setReader(slide.id, 'image');
-    expect(asImage).toMatchObject({ reader: 'image', readerChoice: 'image', tileVersion: '2' });
+    expect(asImage).toMatchObject({ reader: 'image', readerChoice: 'image', tileVersion: version(2) });
     expect(asImage.levels).toHaveLength(1);
     expect(tileCache.stats().entries).toBe(0);
     expect((await library.readTile(slide.id, 10, 0, 0)).source).toBe('rendered');
 
     const back = await library.setReader(slide.id, 'auto');
-    expect(back).toMatchObject({ reader: 'tiff', readerChoice: 'auto', tileVersion: '3' });
+    expect(back).toMatchObject({ reader: 'tiff', readerChoice: 'auto', tileVersion: version(3) });
     expect(back.levels).toHaveLength(3);
   });
 
   it('refuses a reader that cannot open the file and leaves the slide as it was', async () => {
     const slide = await addOne(await copyInto(png.path, dir, 'crop.png'));
     await expect(library.setReader(slide.id, 'tiff')).rejects.toThrow(/crop\.png: not a TIFF file/);
-    expect(library.get(slide.id)).toMatchObject({ reader: 'image', readerChoice: 'auto', tileVersion: '1', status: 'ok' });
+    expect(library.get(slide.id)).toMatchObject({ reader: 'image', readerChoice: 'auto', tileVersion: version(1), status: 'ok' });
   });
 });
 
@@ -374,7 +512,7 @@ describe('tiles', () => {
       minLevel: 0,
       maxLevel: 10,
       reader: 'tiff',
-      tileVersion: '1',
+      tileVersion: version(1),
     });
   });
 
@@ -411,4 +549,105 @@ describe('tiles', () => {
     fs.rmSync(path.join(project.cacheFolder, 'thumbnails', `${slide.id}.jpg`));
     expect(isJpeg(await library.thumbnailJpeg(slide.id))).toBe(true);
   });
+});
+
+describe('tile versions', () => {
+  it('carry a short hex key of the project, made once and kept when the project is opened again', async () => {
+    const key = project.projectKey;
+    expect(key).toMatch(/^[0-9a-f]{8}$/);
+    expect(project.setting('projectKey')).toBe(key);
+    const slide = await addOne(await copyInto(pyramid.path, dir, 'slide.tif'));
+    expect(slide.tileVersion).toBe(`${key}.1`);
+    expect(library.currentTileVersion(slide.id)).toBe(`${key}.1`);
+    expect((await library.tileSource(slide.id)).tileVersion).toBe(`${key}.1`);
+
+    await library.close();
+    project.close();
+    project = ProjectDatabase.open(projectFolder);
+    library = openLibrary();
+    expect(project.projectKey).toBe(key);
+    expect(library.get(slide.id).tileVersion).toBe(`${key}.1`);
+    expect(library.currentTileVersion(slide.id)).toBe(`${key}.1`);
+  });
+
+  it('differ between two projects for their slide 1, so one project\'s cached tiles are never shown for the other', async () => {
+    const otherProject = ProjectDatabase.create(path.join(dir, 'other-project'), 'q');
+    const otherLibrary = new SlideLibrary(
+      new SlideCatalog(otherProject.db),
+      path.join(otherProject.cacheFolder, 'thumbnails'),
+      new TileCache(64 * 1024 * 1024),
+      otherProject.projectKey,
+    );
+    try {
+      const mine = await addOne(await copyInto(pyramid.path, dir, 'slide.tif'));
+      const theirs = (await otherLibrary.add([await copyInto(otherPyramid.path, dir, 'other.tif')])).added[0]!;
+      expect([mine.id, theirs.id]).toEqual([1, 1]);
+      expect(otherProject.projectKey).toMatch(/^[0-9a-f]{8}$/);
+      expect(otherProject.projectKey).not.toBe(project.projectKey);
+      expect(theirs.tileVersion).toBe(`${otherProject.projectKey}.1`);
+      expect(theirs.tileVersion).not.toBe(mine.tileVersion);
+      expect(otherLibrary.currentTileVersion(1)).toBe(theirs.tileVersion);
+      expect(library.currentTileVersion(1)).toBe(mine.tileVersion);
+      expect((await otherLibrary.tileSource(1)).tileVersion).toBe(theirs.tileVersion);
+    } finally {
+      await otherLibrary.close();
+      otherProject.close();
+    }
+  });
+
+  it('tells the current version without opening the file, and follows relinks and reader switches', async () => {
+    const file = await copyInto(pyramid.path, dir, 'slide.tif');
+    const slide = await addOne(file);
+    const renamed = path.join(dir, 'renamed.tif');
+    fs.renameSync(file, renamed);
+    // Missing file: still answered, from the project alone.
+    expect(library.currentTileVersion(slide.id)).toBe(version(1));
+    await library.relink(slide.id, renamed);
+    expect(library.currentTileVersion(slide.id)).toBe(version(2));
+    await library.setReader(slide.id, 'image');
+    expect(library.currentTileVersion(slide.id)).toBe(version(3));
+    expect(library.get(slide.id).tileVersion).toBe(version(3));
+  });
+
+  it('refuses the version of a slide that is not in the project', async () => {
+    expect(() => library.currentTileVersion(42)).toThrow(SlideNotFoundError);
+    const slide = await addOne(await copyInto(pyramid.path, dir, 'slide.tif'));
+    await library.remove(slide.id);
+    expect(() => library.currentTileVersion(slide.id)).toThrow(SlideNotFoundError);
+  });
+});
+
+describe('thumbnails of large plain images', () => {
+  let large: SyntheticSlide;
+  beforeAll(async () => {
+    large = await writeSyntheticImage(sources, { width: 6000, height: 4500, format: 'png' });
+  }, 120_000);
+
+  it('makes a JPEG thumbnail of at most 256 px for a 6000×4500 PNG, from the level that fits one tile', async () => {
+    const slide = await addOne(await copyInto(large.path, dir, 'large.png'));
+    expect(slide).toMatchObject({ reader: 'image', width: 6000, height: 4500, status: 'ok', levels: [{ width: 6000, height: 4500 }] });
+    const onDisk = path.join(project.cacheFolder, 'thumbnails', `${slide.id}.jpg`);
+    expect(fs.existsSync(onDisk)).toBe(true);
+
+    const jpeg = await library.thumbnailJpeg(slide.id);
+    expect(isJpeg(jpeg)).toBe(true);
+    const { width = 0, height = 0, format } = await sharp(jpeg).metadata();
+    expect(format).toBe('jpeg');
+    expect(Math.max(width, height)).toBeLessThanOrEqual(256);
+    // The finest level that fits one tile: half of it would not need to be.
+    expect(Math.max(width, height)).toBeGreaterThan(128);
+    expect(width / height).toBeCloseTo(6000 / 4500, 1);
+
+    // It shows the image: its average colour is the image's.
+    const [thumbnailStats, imageStats] = await Promise.all([sharp(jpeg).stats(), sharp(large.path).stats()]);
+    for (let channel = 0; channel < 3; channel++) {
+      expect(Math.abs(thumbnailStats.channels[channel]!.mean - imageStats.channels[channel]!.mean), `channel ${channel}`).toBeLessThan(8);
+    }
+
+    // Made again the same way when the cached file is gone.
+    fs.rmSync(onDisk);
+    const again = await library.thumbnailJpeg(slide.id);
+    expect(await sharp(again).metadata()).toMatchObject({ format: 'jpeg', width, height });
+    expect(fs.existsSync(onDisk)).toBe(true);
+  }, 60_000);
 });
