@@ -88,6 +88,8 @@ export class ProjectDatabase {
       // FULL: a label is on disk when the call returns, even across a power cut (WAL + NORMAL only survives a crash).
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
+      // Savepoints inside a long import keep their undo log in memory rather than a temp file.
+      db.pragma('temp_store = MEMORY');
     } catch (error) {
       if (db?.open) db.close();
       if (error instanceof ProjectError) throw error;

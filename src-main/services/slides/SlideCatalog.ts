@@ -47,6 +47,17 @@ interface SlideRow {
   tile_version: number;
 }
 
+/** The content hash of a slide whose file is not known yet (see SlideCatalog.insertPlaceholder). */
+export const PLACEHOLDER_CONTENT_HASH = '';
+
+export function isPlaceholder(slide: Pick<SlideRecord, 'contentHash'>): boolean {
+  return slide.contentHash === PLACEHOLDER_CONTENT_HASH;
+}
+
+function knownSize(size: number | undefined): number {
+  return size !== undefined && Number.isSafeInteger(size) && size > 0 ? size : 0;
+}
+
 /** The slide tables of a project. Each write is one statement or one transaction. */
 export class SlideCatalog {
   constructor(private readonly db: Database) {}
@@ -100,6 +111,58 @@ export class SlideCatalog {
         addedAt: new Date().toISOString(),
       });
     return Number(result.lastInsertRowid);
+  }
+
+  /**
+   * A slide known only from an annotation file (its image is not in the project yet): path '' and
+   * content hash '' ("unknown") until SlideLibrary.relink completes it with the real file.
+   * Width and height are what the annotation file states, or 0 when it states nothing.
+   */
+  insertPlaceholder(placeholder: { fileName: string; width?: number; height?: number }): number {
+    return this.insert({
+      path: '',
+      fileName: placeholder.fileName,
+      fileSizeBytes: 0,
+      contentHash: PLACEHOLDER_CONTENT_HASH,
+      width: knownSize(placeholder.width),
+      height: knownSize(placeholder.height),
+      levels: [],
+      mppX: null,
+      mppY: null,
+      objectivePower: null,
+      vendor: 'unknown',
+      reader: 'image',
+      associatedImages: [],
+    });
+  }
+
+  /** Gives a placeholder slide its file and real metadata; tiles get a new version. False when the slide is not a placeholder. */
+  completePlaceholder(slideId: number, slide: NewSlide): boolean {
+    const result = this.db
+      .prepare(
+        `UPDATE slides SET path = @path, file_name = @fileName, file_size_bytes = @fileSizeBytes, content_hash = @contentHash,
+           width = @width, height = @height, levels_json = @levelsJson, mpp_x = @mppX, mpp_y = @mppY,
+           objective_power = @objectivePower, vendor = @vendor, reader = @reader,
+           associated_images_json = @associatedImagesJson, tile_version = tile_version + 1
+         WHERE id = @id AND content_hash = '' AND deleted_at IS NULL`,
+      )
+      .run({
+        id: slideId,
+        path: slide.path,
+        fileName: slide.fileName,
+        fileSizeBytes: slide.fileSizeBytes,
+        contentHash: slide.contentHash,
+        width: slide.width,
+        height: slide.height,
+        levelsJson: JSON.stringify(slide.levels),
+        mppX: slide.mppX,
+        mppY: slide.mppY,
+        objectivePower: slide.objectivePower,
+        vendor: slide.vendor,
+        reader: slide.reader,
+        associatedImagesJson: JSON.stringify(slide.associatedImages),
+      });
+    return result.changes === 1;
   }
 
   setTags(slideId: number, tags: SlideTag[]): void {

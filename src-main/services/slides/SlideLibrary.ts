@@ -11,6 +11,7 @@ import { TileCache } from './TileCache';
 import { TileGrid } from './TileGrid';
 
 const OPEN_READER_LIMIT = 8;
+const FILE_CHECK_INTERVAL_MS = 1000;
 const THUMBNAIL_SIZE = 256;
 
 export class SlideNotFoundError extends Error {
@@ -39,6 +40,7 @@ export class SlideLibrary {
   private readonly catalog: SlideCatalog;
   private readonly openReaders = new Map<number, Promise<SlideReader>>();
   private readonly grids = new Map<number, TileGrid>();
+  private readonly lastFileCheckMs = new Map<number, number>();
   /** Why a slide could not be opened the last time we tried, by slide id. */
   private readonly problems = new Map<number, string>();
 
@@ -131,7 +133,7 @@ export class SlideLibrary {
     const resolved = await fs.promises.realpath(newPath);
     const holder = this.catalog.findByPath(resolved);
     if (holder && holder.id !== slideId) {
-      throw new SlideError(newPath, `this file is already the project's slide "${holder.fileName}"`, 'unsupported');
+      throw new RelinkMismatchError(newPath, record.fileName, `this file is already the project's slide "${holder.fileName}"`);
     }
     newPath = resolved;
     await this.forgetReader(slideId);
@@ -157,7 +159,7 @@ export class SlideLibrary {
     }
     const holder = this.catalog.findByPath(resolved);
     if (holder && holder.id !== record.id) {
-      throw new SlideError(newPath, `this file is already the project's slide "${holder.fileName}"`, 'unsupported');
+      throw new RelinkMismatchError(newPath, record.fileName, `this file is already the project's slide "${holder.fileName}"`);
     }
     const fileName = path.basename(resolved);
     const reader = await openSlideFile(resolved);
@@ -171,7 +173,11 @@ export class SlideLibrary {
     const sameName = fileName.toLowerCase() === record.fileName.toLowerCase();
     if (sizeKnown && (opened.width !== record.width || opened.height !== record.height)) {
       const stated = `the annotation file gives "${record.fileName}" as ${record.width} × ${record.height} pixels`;
-      throw new RelinkMismatchError(newPath, record.fileName, `its image is ${opened.width} × ${opened.height} pixels, but ${stated}; choose the image the annotations were made on`);
+      throw new RelinkMismatchError(
+        newPath,
+        record.fileName,
+        `its image is ${opened.width} × ${opened.height} pixels, but ${stated}; choose the image the annotations were made on`,
+      );
     }
     if (!sizeKnown && !sameName) {
       throw new RelinkMismatchError(
@@ -237,7 +243,24 @@ export class SlideLibrary {
   }
 
   async readTile(slideId: number, level: number, column: number, row: number) {
+    await this.refuseChangedFile(slideId);
     return (await this.grid(slideId)).readTile(level, column, row);
+  }
+
+  /**
+   * An open reader would go on serving a file that was replaced meanwhile; look (at most once a
+   * second per slide) and drop the reader and its cached tiles when the file is no longer the
+   * one that was added.
+   */
+  private async refuseChangedFile(slideId: number): Promise<void> {
+    const nowMs = Date.now();
+    if (nowMs - (this.lastFileCheckMs.get(slideId) ?? 0) < FILE_CHECK_INTERVAL_MS) return;
+    this.lastFileCheckMs.set(slideId, nowMs);
+    const record = this.record(slideId);
+    const problem = this.fileProblem(record);
+    if (!problem) return;
+    await this.forgetReader(slideId);
+    throw problem.error;
   }
 
   /** Region of a level as RGBA, for patch extraction (level coordinates, see SlideReader). */
@@ -274,7 +297,7 @@ export class SlideLibrary {
   private summarize(record: SlideRecord): SlideSummary {
     const fileProblem = this.fileProblem(record);
     const missing = fileProblem?.kind === 'missing';
-    const problem = fileProblem ? fileProblem.message : (this.problems.get(record.id) ?? null);
+    const problem = fileProblem ? fileProblem.error.message : (this.problems.get(record.id) ?? null);
     return {
       id: record.id,
       name: record.fileName,
@@ -303,24 +326,20 @@ export class SlideLibrary {
   }
 
   /** A file that is gone, or that is no longer the file that was added (another size). */
-  private fileProblem(record: SlideRecord): { kind: 'missing' | 'changed'; message: string } | null {
+  private fileProblem(record: SlideRecord): { kind: 'missing' | 'changed'; error: SlideError } | null {
     if (isPlaceholder(record)) {
-      return {
-        kind: 'missing',
-        message: `${record.fileName}: imported from an annotation file; its image is not in the project yet — relink to the file`,
-      };
+      const reason = 'imported from an annotation file; its image is not in the project yet — relink to the file';
+      return { kind: 'missing', error: new SlideError(record.fileName, reason, 'missing') };
     }
     let sizeBytes: number;
     try {
       sizeBytes = fs.statSync(record.path).size;
     } catch {
-      return { kind: 'missing', message: `${record.path}: file not found (moved or renamed?)` };
+      return { kind: 'missing', error: new SlideError(record.path, 'file not found (moved or renamed?)', 'missing') };
     }
     if (sizeBytes !== record.fileSizeBytes) {
-      return {
-        kind: 'changed',
-        message: `${record.path}: the file changed since it was added (${sizeBytes} bytes, was ${record.fileSizeBytes}); relink to the original file`,
-      };
+      const reason = `the file changed since it was added (${sizeBytes} bytes, was ${record.fileSizeBytes}); relink to the original file`;
+      return { kind: 'changed', error: new SlideError(record.path, reason, 'corrupt') };
     }
     return null;
   }
@@ -335,9 +354,8 @@ export class SlideLibrary {
     }
     const record = this.record(slideId);
     const fileProblem = this.fileProblem(record);
-    const named = isPlaceholder(record) ? record.fileName : record.path;
     const opening = fileProblem
-      ? Promise.reject(new SlideError(named, fileProblem.message.slice(named.length + 2), fileProblem.kind === 'missing' ? 'missing' : 'corrupt'))
+      ? Promise.reject(fileProblem.error)
       : openSlideFile(record.path, record.readerChoice === 'auto' ? record.reader : record.readerChoice);
     this.openReaders.set(slideId, opening);
     opening.then(
@@ -359,7 +377,8 @@ export class SlideLibrary {
     if (existing) return existing;
     const record = this.record(slideId);
     const opening = this.reader(slideId);
-    const grid = new TileGrid(await opening, this.tileCache, `${slideId}@${record.tileVersion}`);
+    // The project key in the cache key: the tile cache is shared by every project opened in this run.
+    const grid = new TileGrid(await opening, this.tileCache, `${slideId}@${this.tileVersionOf(record)}`);
     // The reader may have been closed (evicted, relinked) while it opened: do not keep a grid on it.
     if (this.openReaders.get(slideId) === opening) this.grids.set(slideId, grid);
     return grid;

@@ -394,8 +394,9 @@ describe('moved files and relinking', () => {
 
     // Same content as "first.tif" was, so only the path conflict stops it.
     const error = await library.relink(a.id, second).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(SlideError);
-    expect(error).toMatchObject({ filePath: second, message: `${second}: this file is already the project's slide "second.tif"` });
+    // Refused as a wrong choice of file (shown as an invalid request, not as an unreadable slide).
+    expect(error).toBeInstanceOf(RelinkMismatchError);
+    expect(error).toMatchObject({ file: second, message: `${second}: this file is already the project's slide "second.tif"` });
     const link = path.join(dir, 'second-link.tif');
     fs.symlinkSync(second, link);
     await expect(library.relink(a.id, link)).rejects.toThrow(`${link}: this file is already the project's slide "second.tif"`);
