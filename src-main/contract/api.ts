@@ -1,6 +1,20 @@
 import { z } from 'zod';
 import {
   addSlidesResultSchema,
+  annotationClassSchema,
+  annotationSchema,
+  annotatorKindSchema,
+  annotatorSchema,
+  changeOriginSchema,
+  changeReceiptSchema,
+  geometrySchema,
+  historyEntrySchema,
+  importPreviewSummarySchema,
+  importReportSummarySchema,
+  interchangeFormatIdSchema,
+  levelZeroRectSchema,
+  recordIdSchema,
+  undoReceiptSchema,
   appInfoSchema,
   folderListingSchema,
   jobSnapshotSchema,
@@ -61,6 +75,69 @@ export const calls = {
 
   'jobs.list': { input: z.object({}), output: z.array(jobSnapshotSchema) },
   'jobs.cancel': { input: z.object({ jobId: z.number().int().positive() }), output: z.object({ cancelled: z.boolean() }) },
+
+  'annotations.classes': { input: z.object({}), output: z.array(annotationClassSchema) },
+  'annotations.annotators': { input: z.object({}), output: z.array(annotatorSchema) },
+  'annotations.ensureAnnotator': {
+    input: z.object({ name: z.string().trim().min(1).max(200), kind: annotatorKindSchema }),
+    output: annotatorSchema,
+  },
+  'annotations.query': {
+    input: z.object({
+      slideId: slideIdSchema,
+      rect: levelZeroRectSchema,
+      viewerId: recordIdSchema,
+      blind: z.boolean().default(false),
+      includeUnlabelledCandidates: z.boolean().default(false),
+    }),
+    output: z.array(annotationSchema),
+  },
+  'annotations.create': {
+    input: z.object({
+      slideId: slideIdSchema,
+      geometry: geometrySchema,
+      actorId: recordIdSchema,
+      classId: recordIdSchema.nullable().optional(),
+    }),
+    output: z.object({ id: recordIdSchema, guid: z.string() }),
+  },
+  'annotations.move': {
+    input: z.object({ annotationId: recordIdSchema, actorId: recordIdSchema, geometry: geometrySchema }),
+    output: changeReceiptSchema,
+  },
+  'annotations.vote': {
+    input: z.object({ annotationId: recordIdSchema, actorId: recordIdSchema, classId: recordIdSchema }),
+    output: changeReceiptSchema,
+  },
+  'annotations.clearVote': {
+    input: z.object({ annotationId: recordIdSchema, actorId: recordIdSchema }),
+    output: changeReceiptSchema,
+  },
+  'annotations.delete': {
+    input: z.object({ annotationId: recordIdSchema, actorId: recordIdSchema }),
+    output: changeReceiptSchema,
+  },
+  'annotations.undo': { input: z.object({ actorId: recordIdSchema }), output: undoReceiptSchema.nullable() },
+  'annotations.redo': { input: z.object({ actorId: recordIdSchema }), output: undoReceiptSchema.nullable() },
+  'annotations.history': { input: z.object({ annotationId: recordIdSchema }), output: z.array(historyEntrySchema) },
+
+  'interop.preview': {
+    input: z.object({
+      path: pathSchema,
+      formatId: interchangeFormatIdSchema.optional(),
+      classMapping: z.record(z.string().max(200), recordIdSchema).optional(),
+    }),
+    output: importPreviewSummarySchema,
+  },
+  'interop.import': {
+    input: z.object({
+      path: pathSchema,
+      formatId: interchangeFormatIdSchema.optional(),
+      actorId: recordIdSchema,
+      classMapping: z.record(z.string().max(200), recordIdSchema).optional(),
+    }),
+    output: importReportSummarySchema,
+  },
 } as const satisfies Record<CallName, CallSchema>; // satisfies also rejects keys that are not call names
 
 
@@ -72,6 +149,12 @@ export const events = {
   'project.changed': projectSummarySchema.nullable(),
   'slides.changed': z.object({ slideIds: z.array(slideIdSchema) }),
   'jobs.changed': jobSnapshotSchema,
+  /** Sent after each committed annotation change, once per slide it touched. */
+  'annotations.changed': z.object({
+    slideId: slideIdSchema,
+    annotationIds: z.array(recordIdSchema),
+    origin: changeOriginSchema,
+  }),
 } as const satisfies Record<EventName, z.ZodType>;
 
 export type EventPayload<N extends EventName> = z.output<(typeof events)[N]>;

@@ -20,9 +20,23 @@ export const callNames = [
   'slides.tileSource',
   'jobs.list',
   'jobs.cancel',
+  'annotations.classes',
+  'annotations.annotators',
+  'annotations.ensureAnnotator',
+  'annotations.query',
+  'annotations.create',
+  'annotations.move',
+  'annotations.vote',
+  'annotations.clearVote',
+  'annotations.delete',
+  'annotations.undo',
+  'annotations.redo',
+  'annotations.history',
+  'interop.preview',
+  'interop.import',
 ] as const;
 
-export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed'] as const;
+export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed', 'annotations.changed'] as const;
 
 export type CallName = (typeof callNames)[number];
 export type EventName = (typeof eventNames)[number];

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { AppInfo, ProjectSummary } from '../contract/schemas';
 import type { EventName, EventPayload } from '../contract/api';
 import { UserFacingError } from '../contract/errors';
+import { AnnotationStore } from '../services/annotations/AnnotationStore';
+import { AnnotationImporter } from '../services/interop/AnnotationImporter';
 import { AppSettings } from '../services/project/AppSettings';
 import { ProjectDatabase } from '../services/project/ProjectDatabase';
 import { openSlideLibraryStatus } from '../services/slides/OpenSlideReader';
@@ -17,12 +19,15 @@ const TILE_CACHE_BYTES = 256 * 1024 * 1024;
 
 /**
  * What one running app has open: its settings, at most one project and that project's
- * slide library. Shared by the Electron and the browser-mode transports.
+ * slide library, annotation store and annotation importer. Shared by the Electron and the browser-mode transports.
  */
 export class Workspace {
   private project: ProjectDatabase | null = null;
   private library: SlideLibrary | null = null;
   private jobRunner: JobRunner | null = null;
+  private store: AnnotationStore | null = null;
+  private annotationImporter: AnnotationImporter | null = null;
+  private stopForwardingAnnotationChanges: (() => void) | null = null;
   readonly tileCache = new TileCache(TILE_CACHE_BYTES);
   private readonly listeners = new Set<EventSink>();
 
@@ -76,10 +81,14 @@ export class Workspace {
     if (!this.project) return;
     await this.jobRunner?.stopAll();
     await this.library?.close();
+    this.stopForwardingAnnotationChanges?.();
     this.project.close();
     this.project = null;
     this.library = null;
     this.jobRunner = null;
+    this.store = null;
+    this.annotationImporter = null;
+    this.stopForwardingAnnotationChanges = null;
     this.emit('project.changed', null);
   }
 
@@ -91,6 +100,16 @@ export class Workspace {
   slides(): SlideLibrary {
     if (!this.library) throw new UserFacingError('no-project', 'Open or create a project first.');
     return this.library;
+  }
+
+  annotations(): AnnotationStore {
+    if (!this.store) throw new UserFacingError('no-project', 'Open or create a project first.');
+    return this.store;
+  }
+
+  importer(): AnnotationImporter {
+    if (!this.annotationImporter) throw new UserFacingError('no-project', 'Open or create a project first.');
+    return this.annotationImporter;
   }
 
   projectSummary(): ProjectSummary | null {
@@ -105,11 +124,13 @@ export class Workspace {
 
   private attach(project: ProjectDatabase): ProjectSummary {
     this.project = project;
-    this.library = new SlideLibrary(
-      new SlideCatalog(project.db),
-      path.join(project.cacheFolder, 'thumbnails'),
-      this.tileCache,
-      project.projectKey,
+    // One catalog for the library and the importer (the importer makes placeholder slides and tags slides).
+    const catalog = new SlideCatalog(project.db);
+    this.library = new SlideLibrary(catalog, path.join(project.cacheFolder, 'thumbnails'), this.tileCache, project.projectKey);
+    this.store = new AnnotationStore(project.db);
+    this.annotationImporter = new AnnotationImporter(project.db, this.store, catalog);
+    this.stopForwardingAnnotationChanges = this.store.onChange(({ slideId, annotationIds, origin }) =>
+      this.emit('annotations.changed', { slideId, annotationIds, origin }),
     );
     this.jobRunner = new JobRunner(project.db, (job) => this.emit('jobs.changed', job));
     this.settings.rememberProject(project.folder, project.name);

@@ -1,5 +1,7 @@
 import { calls, isCallName, type CallName } from '../contract/api';
 import { UserFacingError, type Envelope, type ErrorInfo } from '../contract/errors';
+import { AnnotationError } from '../services/annotations/errors';
+import { InteropError } from '../services/interop/InteropError';
 import { ProjectError } from '../services/project/ProjectDatabase';
 import { SlideError } from '../services/slides/SlideError';
 import { RelinkMismatchError, SlideNotFoundError } from '../services/slides/SlideLibrary';
@@ -40,6 +42,9 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof RelinkMismatchError) return { code: 'invalid-argument', message: error.message, file: error.file };
   if (error instanceof SlideNotFoundError) return { code: 'not-found', message: error.message };
   if (error instanceof TileOutOfRangeError) return { code: 'not-found', message: error.message };
+  // The message starts with the field at fault, e.g. "slideId: no slide 9 in this project".
+  if (error instanceof AnnotationError) return { code: error.code, message: error.message };
+  if (error instanceof InteropError) return { code: 'invalid-argument', message: error.message, file: error.file };
   console.error(error);
   return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }

@@ -4,6 +4,7 @@ import type { CallInput, CallName, CallOutput } from '../contract/api';
 import type { FolderListing } from '../contract/schemas';
 import { UserFacingError } from '../contract/errors';
 import { looksLikeSlide } from '../services/slides/openSlideFile';
+import { previewSummary, readAnnotationFile, reportSummary } from './interopCalls';
 import type { Workspace } from './Workspace';
 
 export type HandlerTable = {
@@ -66,6 +67,38 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
     'slides.tileSource': ({ slideId }) => workspace.slides().tileSource(slideId),
     'jobs.list': () => workspace.jobs().list(),
     'jobs.cancel': ({ jobId }) => ({ cancelled: workspace.jobs().cancel(jobId) }),
+
+    // Annotation changes reach the renderer as 'annotations.changed' events (Workspace forwards the store's).
+    'annotations.classes': () => workspace.annotations().listClasses(),
+    'annotations.annotators': () => workspace.annotations().listAnnotators(),
+    'annotations.ensureAnnotator': ({ name, kind }) => workspace.annotations().ensureAnnotator(name, kind),
+    'annotations.query': ({ slideId, rect, viewerId, blind, includeUnlabelledCandidates }) =>
+      workspace.annotations().queryRect(slideId, rect, { viewerId, blind, includeUnlabelledCandidates }),
+    'annotations.create': ({ slideId, geometry, actorId, classId }) => {
+      const { id, guid } = workspace.annotations().createAnnotation(slideId, geometry, actorId, classId);
+      return { id, guid };
+    },
+    'annotations.move': ({ annotationId, actorId, geometry }) => workspace.annotations().move(annotationId, actorId, geometry),
+    'annotations.vote': ({ annotationId, actorId, classId }) => workspace.annotations().setVote(annotationId, actorId, classId),
+    'annotations.clearVote': ({ annotationId, actorId }) => workspace.annotations().clearVote(annotationId, actorId),
+    'annotations.delete': ({ annotationId, actorId }) => workspace.annotations().delete(annotationId, actorId),
+    'annotations.undo': ({ actorId }) => workspace.annotations().undo(actorId),
+    'annotations.redo': ({ actorId }) => workspace.annotations().redo(actorId),
+    'annotations.history': ({ annotationId }) => workspace.annotations().history(annotationId),
+
+    'interop.preview': ({ path: filePath, formatId, classMapping }) => {
+      const importer = workspace.importer();
+      const { file, format, bundle } = readAnnotationFile(filePath, formatId);
+      return previewSummary(file, format.id, importer.preview(bundle, { file, classMapping }));
+    },
+    'interop.import': ({ path: filePath, formatId, actorId, classMapping }) => {
+      const importer = workspace.importer();
+      const { file, format, bundle } = readAnnotationFile(filePath, formatId);
+      const report = importer.import(bundle, actorId, { file, classMapping });
+      const touched = [...report.createdSlides.map((slide) => slide.slideId), ...report.matchedSlides.map((slide) => slide.slideId)];
+      if (touched.length > 0) slidesChanged(touched);
+      return reportSummary(file, format.id, report);
+    },
   };
 }
 

@@ -26,6 +26,8 @@ import {
 } from '../../../src-main/contract/schemas';
 import { createHandlerTable } from '../../../src-main/handlers/handlerTable';
 import { Workspace } from '../../../src-main/handlers/Workspace';
+import type { Annotation, AnnotationClass, Annotator } from '../../../src-main/services/annotations/types';
+import type { HistoryEntry } from '../../../src-main/services/annotations/ChangeLog';
 import { AppSettings } from '../../../src-main/services/project/AppSettings';
 
 const contractFolder = path.resolve(import.meta.dirname, '../../../src-main/contract');
@@ -39,6 +41,10 @@ describe('types both sides rely on', () => {
     expectTypeOf<CallInput<'slides.relink'>>().toEqualTypeOf<{ slideId: number; path: string }>();
     expectTypeOf<CallInput<'project.create'>>().toEqualTypeOf<{ folder: string; name: string }>();
     expectTypeOf<CallInput<'settings.setLanguage'>['language']>().toEqualTypeOf<'en' | 'ja'>();
+    expectTypeOf<CallInput<'annotations.vote'>>().toEqualTypeOf<{ annotationId: number; actorId: number; classId: number }>();
+    expectTypeOf<CallInput<'annotations.undo'>>().toEqualTypeOf<{ actorId: number }>();
+    expectTypeOf<CallInput<'annotations.create'>['geometry']['shape']>().toEqualTypeOf<'point' | 'circle' | 'rectangle' | 'polygon'>();
+    expectTypeOf<CallInput<'interop.import'>['formatId']>().toEqualTypeOf<'midog-json' | 'sliderunner-sqlite' | 'csv' | undefined>();
   });
 
   it('pins call outputs', () => {
@@ -55,16 +61,40 @@ describe('types both sides rely on', () => {
     expectTypeOf<SlideSummary['status']>().toEqualTypeOf<'ok' | 'missing' | 'error'>();
     expectTypeOf<SlideSummary['problem']>().toEqualTypeOf<string | null>();
     expectTypeOf<SlideSummary['id']>().toEqualTypeOf<number>();
+    expectTypeOf<CallOutput<'annotations.create'>>().toEqualTypeOf<{ id: number; guid: string }>();
+    expectTypeOf<CallOutput<'annotations.vote'>>().toEqualTypeOf<{ changeId: number | null; annotationIds: number[] }>();
+    expectTypeOf<CallOutput<'annotations.query'>[number]['consensus']>().toEqualTypeOf<
+      { status: 'unlabelled' } | { status: 'agreed'; classId: number } | { status: 'disagreement'; classIds: number[] } | null
+    >();
+    expectTypeOf<CallOutput<'annotations.undo'>>().toEqualTypeOf<{
+      changeId: number;
+      reversedChangeId: number;
+      description: string;
+      annotationIds: number[];
+    } | null>();
   });
 
   it('pins events', () => {
-    expectTypeOf<EventName>().toEqualTypeOf<'project.changed' | 'slides.changed' | 'jobs.changed'>();
+    expectTypeOf<EventName>().toEqualTypeOf<'project.changed' | 'slides.changed' | 'jobs.changed' | 'annotations.changed'>();
+    expectTypeOf<EventPayload<'annotations.changed'>>().toEqualTypeOf<{
+      slideId: number;
+      annotationIds: number[];
+      origin: 'local' | 'import' | 'undo' | 'redo';
+    }>();
     expectTypeOf<EventPayload<'jobs.changed'>['state']>().toEqualTypeOf<
       'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
     >();
     expectTypeOf<CallOutput<'slides.add'>['cancelled']>().toEqualTypeOf<boolean>();
     expectTypeOf<EventPayload<'project.changed'>>().toEqualTypeOf<ProjectSummary | null>();
     expectTypeOf<EventPayload<'slides.changed'>>().toEqualTypeOf<{ slideIds: number[] }>();
+  });
+
+  it('matches the annotation schemas to the store\'s types', () => {
+    expectTypeOf<Annotation>().toExtend<CallOutput<'annotations.query'>[number]>();
+    expectTypeOf<CallOutput<'annotations.query'>[number]>().toExtend<Annotation>();
+    expectTypeOf<HistoryEntry>().toExtend<CallOutput<'annotations.history'>[number]>();
+    expectTypeOf<AnnotationClass>().toEqualTypeOf<CallOutput<'annotations.classes'>[number]>();
+    expectTypeOf<Annotator>().toEqualTypeOf<CallOutput<'annotations.ensureAnnotator'>>();
   });
 
   it('pins the envelope and error codes', () => {
@@ -169,6 +199,31 @@ describe('schemas', () => {
     expect(input.safeParse({ paths: Array.from({ length: 10_000 }, (_, i) => `/s/${i}.svs`) }).success).toBe(true);
     expect(input.safeParse({ paths: Array.from({ length: 10_001 }, (_, i) => `/s/${i}.svs`) }).success).toBe(false);
     expect(input.safeParse({ paths: ['x'.repeat(4097)] }).success).toBe(false);
+  });
+
+  it('refuses annotation ids that are not positive whole numbers and geometry that is not finite', () => {
+    const vote = calls['annotations.vote'].input;
+    expect(vote.safeParse({ annotationId: 1, actorId: 2, classId: 3 }).success).toBe(true);
+    for (const bad of [0, -1, 2.5, '3', null, NaN, Infinity]) {
+      expect(vote.safeParse({ annotationId: bad, actorId: 2, classId: 3 }).success, `annotationId ${String(bad)}`).toBe(false);
+      expect(vote.safeParse({ annotationId: 1, actorId: bad, classId: 3 }).success, `actorId ${String(bad)}`).toBe(false);
+      expect(vote.safeParse({ annotationId: 1, actorId: 2, classId: bad }).success, `classId ${String(bad)}`).toBe(false);
+    }
+    const create = calls['annotations.create'].input;
+    const point = { shape: 'point', x: 10.5, y: 20 };
+    expect(create.safeParse({ slideId: 1, actorId: 1, geometry: point }).success).toBe(true);
+    for (const geometry of [
+      { shape: 'point', x: NaN, y: 0 },
+      { shape: 'point', x: 0, y: Infinity },
+      { shape: 'circle', x: 0, y: 0, radius: 0 },
+      { shape: 'rectangle', x: 0, y: 0, width: -1, height: 5 },
+      { shape: 'polygon', points: [[0, 0], [1, 1]] },
+      { shape: 'blob', x: 0, y: 0 },
+    ]) {
+      expect(create.safeParse({ slideId: 1, actorId: 1, geometry }).success, JSON.stringify(geometry)).toBe(false);
+    }
+    expect(events['annotations.changed'].safeParse({ slideId: 1, annotationIds: [2], origin: 'undo' }).success).toBe(true);
+    expect(events['annotations.changed'].safeParse({ slideId: 1, annotationIds: [2], origin: 'remote' }).success).toBe(false);
   });
 
   it('accepts a null project.changed (project closed) and refuses garbage', () => {

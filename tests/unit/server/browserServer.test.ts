@@ -294,7 +294,7 @@ describe('events and tiles', () => {
       }
     };
     await nextFrame((text) => text.includes('\n\n'));
-    expect(received).toMatch(/^: events project\.changed,slides\.changed,jobs\.changed\n\n/);
+    expect(received).toMatch(/^: events project\.changed,slides\.changed,jobs\.changed,annotations\.changed\n\n/);
 
     const folder = path.join(dir, 'events-project');
     const created = await result<ProjectSummary>('project.create', { folder, name: 'Events' });
