@@ -45,6 +45,7 @@ export const calls = {
   'app.info': { input: z.object({}), output: appInfoSchema },
   'settings.setLanguage': { input: z.object({ language: languageSchema }), output: z.object({}) },
   'settings.setViewerRenderer': { input: z.object({ renderer: viewerRendererSchema }), output: z.object({}) },
+  'settings.setAnnotatorName': { input: z.object({ name: z.string().trim().min(1).max(200) }), output: z.object({}) },
 
   'project.create': {
     input: z.object({ folder: pathSchema, name: z.string().trim().min(1).max(200) }),

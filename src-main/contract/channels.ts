@@ -6,6 +6,7 @@ export const callNames = [
   'app.info',
   'settings.setLanguage',
   'settings.setViewerRenderer',
+  'settings.setAnnotatorName',
   'project.create',
   'project.open',
   'project.close',

@@ -101,6 +101,8 @@ export const appInfoSchema = z.object({
   version: z.string(),
   language: languageSchema,
   viewerRenderer: viewerRendererSchema,
+  /** The name this person labels under (per user of this computer); null until chosen. */
+  annotatorName: z.string().nullable(),
   mode: z.enum(['electron', 'browser']),
   project: projectSummarySchema.nullable(),
   recentProjects: z.array(recentProjectSchema),

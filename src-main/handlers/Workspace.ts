@@ -52,6 +52,7 @@ export class Workspace {
       version: this.version,
       language: this.settings.language,
       viewerRenderer: this.settings.viewerRenderer,
+      annotatorName: this.settings.annotatorName,
       mode: this.mode,
       project: this.projectSummary(),
       recentProjects: this.settings.recentProjects,

@@ -20,6 +20,10 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
       workspace.settings.setLanguage(language);
       return {};
     },
+    'settings.setAnnotatorName': ({ name }) => {
+      workspace.settings.setAnnotatorName(name);
+      return {};
+    },
     'settings.setViewerRenderer': ({ renderer }) => {
       workspace.settings.setViewerRenderer(renderer);
       return {};

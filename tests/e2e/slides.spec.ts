@@ -81,7 +81,7 @@ test.describe('with the shared CMU-1 slides', () => {
     await expect(page.getByTestId('viewer-reader')).toHaveText('built-in TIFF · WebGL');
     await screenshotFor(page, 'viewer-en');
     await page.getByTestId('slide-viewer').focus();
-    await page.keyboard.press('4');
+    await page.keyboard.press('Shift+Digit4');
     await expect(page.getByTestId('magnification')).toHaveText('20×');
     await waitForViewerIdle(page);
     await expect(page.getByTestId('scale-bar')).toContainText('µm');

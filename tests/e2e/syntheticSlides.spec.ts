@@ -64,7 +64,7 @@ test('a 50,000 × 50,000 pyramid opens and is drawn at full resolution', async (
 
   // 0.25 µm/px is a 40× scan: the 40× preset is full resolution.
   await page.getByTestId('slide-viewer').focus();
-  await page.keyboard.press('5');
+  await page.keyboard.press('Shift+Digit5');
   await expect(page.getByTestId('magnification')).toHaveText('40×');
 
   // Jump across the slide at full resolution and time until every tile of each view is drawn.

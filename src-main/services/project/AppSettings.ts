@@ -5,6 +5,7 @@ import { recentProjectSchema, type Language, type RecentProject, type ViewerRend
 interface AppSettingsFile {
   language: Language;
   viewerRenderer: ViewerRenderer;
+  annotatorName: string | null;
   recentProjects: RecentProject[];
 }
 
@@ -22,12 +23,13 @@ export class AppSettings {
   }
 
   private static read(file: string): AppSettingsFile {
-    const defaults: AppSettingsFile = { language: 'en', viewerRenderer: 'auto', recentProjects: [] };
+    const defaults: AppSettingsFile = { language: 'en', viewerRenderer: 'auto', annotatorName: null, recentProjects: [] };
     try {
       const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<AppSettingsFile>;
       return {
         language: parsed.language === 'ja' ? 'ja' : 'en',
         viewerRenderer: parsed.viewerRenderer === 'webgl' || parsed.viewerRenderer === 'canvas' ? parsed.viewerRenderer : 'auto',
+        annotatorName: typeof parsed.annotatorName === 'string' && parsed.annotatorName.trim() ? parsed.annotatorName.trim() : null,
         // Entries that do not fit the schema are dropped one by one: a damaged entry must not stop the app.
         recentProjects: Array.isArray(parsed.recentProjects)
           ? parsed.recentProjects.flatMap((entry: unknown) => {
@@ -63,6 +65,15 @@ export class AppSettings {
 
   setViewerRenderer(renderer: ViewerRenderer): void {
     this.state.viewerRenderer = renderer;
+    this.write();
+  }
+
+  get annotatorName(): string | null {
+    return this.state.annotatorName;
+  }
+
+  setAnnotatorName(name: string): void {
+    this.state.annotatorName = name.trim();
     this.write();
   }
 

@@ -76,7 +76,7 @@ export const en = {
     magnification: 'Magnification',
     fit: 'Fit',
     fullScreen: 'Full screen',
-    keys: 'Keys: 1 = 1.25×, 2 = 5×, 3 = 10×, 4 = 20×, 5 = 40×, 0 = whole slide, F = full screen',
+    keys: 'Click: label a cell · 1, 2…: class · Ctrl+Z / Ctrl+Shift+Z: undo / redo · Shift+1…5: 1.25×, 5×, 10×, 20×, 40× · Shift+0: whole slide · F: full screen',
     noScale: 'no scale: the file gives no µm per pixel',
     loading: 'Loading…',
     canvasDrawer: 'canvas',
@@ -104,6 +104,14 @@ export const en = {
     version: 'Version',
     mode: 'Running as',
     modes: { electron: 'desktop app', browser: 'browser mode (served from this computer)' } satisfies Record<AppInfo['mode'], string>,
+  },
+  labelling: {
+    annotator: 'Annotator',
+    yourName: 'your name',
+    use: 'Label as',
+    chooseName: 'Enter your name to label cells.',
+    blind: 'Blind (only my votes)',
+    cellsInView: (count: number) => (count === 1 ? '1 cell in view' : `${count} cells in view`),
   },
   jobs: {
     kinds: { 'slides.add': 'Adding slides' } as Partial<Record<string, string>>,

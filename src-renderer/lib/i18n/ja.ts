@@ -72,7 +72,7 @@ export const ja: Dictionary = {
     magnification: '倍率',
     fit: '全体表示',
     fullScreen: '全画面',
-    keys: 'キー: 1 = 1.25×、2 = 5×、3 = 10×、4 = 20×、5 = 40×、0 = スライド全体、F = 全画面',
+    keys: 'クリック: 細胞をラベル付け・1、2…: クラス・Ctrl+Z / Ctrl+Shift+Z: 元に戻す / やり直し・Shift+1…5: 1.25×、5×、10×、20×、40×・Shift+0: スライド全体・F: 全画面',
     noScale: 'スケールなし: ファイルに µm/ピクセルの情報がありません',
     loading: '読み込み中…',
     canvasDrawer: 'キャンバス',
@@ -100,6 +100,14 @@ export const ja: Dictionary = {
     version: 'バージョン',
     mode: '実行形態',
     modes: { electron: 'デスクトップアプリ', browser: 'ブラウザモード（このコンピュータから配信）' },
+  },
+  labelling: {
+    annotator: 'アノテーター',
+    yourName: 'あなたの名前',
+    use: 'この名前でラベル付け',
+    chooseName: '細胞をラベル付けするには名前を入力してください。',
+    blind: 'ブラインド（自分の票のみ）',
+    cellsInView: (count: number) => `表示中の細胞 ${count} 個`,
   },
   jobs: {
     kinds: { 'slides.add': 'スライドを追加中' },
