@@ -52,4 +52,20 @@ test('label cells by click and keys, undo and redo, and find them again after a 
   await page.getByTestId('slide-viewer').focus();
   await page.keyboard.press('Control+KeyZ');
   await expect(inView).toHaveText('2 cells in view');
+
+  // A second person, blind: Dr. Sato's cells appear as candidates without their class.
+  await page.getByTestId('annotator-name').fill('Dr. Ito');
+  await page.getByTestId('annotator-use').click();
+  await page.getByTestId('blind-mode').check();
+  await expect(inView).toHaveText('2 cells in view');
+  await expect(page.getByTestId('disagreements-in-view')).toHaveCount(0);
+  // Dr. Ito calls the first cell an imposter: a vote on that cell, not a new cell.
+  await page.getByTestId('slide-viewer').focus();
+  await page.keyboard.press('2');
+  await canvas.click({ position: at(1, 1) });
+  await expect(inView).toHaveText('2 cells in view');
+  await screenshotFor(page, 'labelling-blind-en');
+  // Out of blind mode the two votes disagree.
+  await page.getByTestId('blind-mode').uncheck();
+  await expect(page.getByTestId('disagreements-in-view')).toHaveText('1 disagreement');
 });

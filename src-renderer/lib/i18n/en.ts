@@ -112,6 +112,7 @@ export const en = {
     chooseName: 'Enter your name to label cells.',
     blind: 'Blind (only my votes)',
     cellsInView: (count: number) => (count === 1 ? '1 cell in view' : `${count} cells in view`),
+    disagreements: (count: number) => (count === 1 ? '1 disagreement' : `${count} disagreements`),
   },
   jobs: {
     kinds: { 'slides.add': 'Adding slides' } as Partial<Record<string, string>>,

@@ -108,6 +108,7 @@ export const ja: Dictionary = {
     chooseName: '細胞をラベル付けするには名前を入力してください。',
     blind: 'ブラインド（自分の票のみ）',
     cellsInView: (count: number) => `表示中の細胞 ${count} 個`,
+    disagreements: (count: number) => `不一致 ${count} 件`,
   },
   jobs: {
     kinds: { 'slides.add': 'スライドを追加中' },

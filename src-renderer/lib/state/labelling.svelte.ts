@@ -92,13 +92,37 @@ class LabellingState {
     }
   }
 
-  /** Click to label: a cell centre with the active class. */
-  async labelPoint(slideId: number, x: number, y: number): Promise<void> {
+  get disagreementsInView(): number {
+    return this.inView.filter((annotation) => annotation.consensus?.status === 'disagreement').length;
+  }
+
+  /**
+   * Click to label: on an existing cell (within `reachPx` level-0 pixels of its centre) the
+   * click is this person's vote for the active class; elsewhere it marks a new cell.
+   */
+  async labelPoint(slideId: number, x: number, y: number, reachPx: number): Promise<void> {
     if (this.annotatorId === null || this.activeClassId === null) return;
     const actorId = this.annotatorId;
     const classId = this.activeClassId;
-    await appState.run(() => client.call('annotations.create', { slideId, geometry: { shape: 'point', x, y }, actorId, classId }));
+    const existing = this.nearest(x, y, reachPx);
+    await appState.run(async () => {
+      if (existing) await client.call('annotations.vote', { annotationId: existing.id, actorId, classId });
+      else await client.call('annotations.create', { slideId, geometry: { shape: 'point', x, y }, actorId, classId });
+    });
     await this.refresh();
+  }
+
+  private nearest(x: number, y: number, reachPx: number): AnnotationInfo | null {
+    let best: AnnotationInfo | null = null;
+    let bestDistance = reachPx;
+    for (const annotation of this.inView) {
+      const distance = Math.hypot(annotation.centre.x - x, annotation.centre.y - y);
+      if (distance <= bestDistance) {
+        best = annotation;
+        bestDistance = distance;
+      }
+    }
+    return best;
   }
 
   async undo(): Promise<void> {
