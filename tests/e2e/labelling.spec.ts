@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, createProject, expect, screenshotFor, test, waitForViewerIdle } from './browserMode';
+import { hasSharedAnnotations, midogPlusPlusJsonPath } from '../fixtures/sharedAnnotations';
+import { addFolder, browseTo, createProject, expect, screenshotFor, test, waitForViewerIdle } from './browserMode';
 
 test('label cells by click and keys, undo and redo, and find them again after a reload', async ({ page, app }) => {
   const folder = path.join(app.scratch, 'scans');
@@ -68,4 +69,42 @@ test('label cells by click and keys, undo and redo, and find them again after a 
   // Out of blind mode the two votes disagree.
   await page.getByTestId('blind-mode').uncheck();
   await expect(page.getByTestId('disagreements-in-view')).toHaveText('1 disagreement');
+});
+
+test('a broken annotation file is refused by name and changes nothing', async ({ page, app }) => {
+  const broken = path.join(app.scratch, 'cut-short.json');
+  fs.writeFileSync(broken, '{"images": [{"id": 1, "file_name": "a.tiff", "width": 100, "height"');
+  await page.goto(app.url);
+  await createProject(page, app.scratch, 'Broken import');
+  await page.getByTestId('import-annotations').click();
+  await browseTo(page, '[data-testid=import-panel]', app.scratch);
+  await page.locator('[data-testid=browser-entry][data-name="cut-short.json"]').getByTestId('browser-tick').check();
+  await page.getByTestId('import-preview').click();
+  await expect(page.getByTestId('error-message')).toContainText(broken);
+  await expect(page.getByTestId('import-preview-summary')).toHaveCount(0);
+  await expect(page.getByTestId('slide-card')).toHaveCount(0);
+});
+
+test.describe('with the shared MIDOG++ labels', () => {
+  test.skip(!hasSharedAnnotations, 'needs ../shared/data/annotations (the shared label files are not on this machine)');
+
+  test('import MIDOG++.json: preview, import, and see its tumour types as slide tags', async ({ page, app }) => {
+    await page.goto(app.url);
+    await createProject(page, app.scratch, 'MIDOG++');
+    await page.getByTestId('import-annotations').click();
+    await browseTo(page, '[data-testid=import-panel]', path.dirname(midogPlusPlusJsonPath));
+    await page.locator('[data-testid=browser-entry][data-name="MIDOG++.json"]').getByTestId('browser-tick').check();
+    await page.getByTestId('import-preview').click();
+    const summary = page.getByTestId('import-preview-summary');
+    await expect(summary).toContainText('26286 cells');
+    await expect(page.getByTestId('import-slides')).toContainText('553 will be added as missing slides');
+    await page.getByTestId('import-annotator').fill('Importer');
+    await page.getByTestId('import-run').click();
+    await expect(page.getByTestId('import-report')).toContainText('Imported 26286 cells', { timeout: 60_000 });
+    await screenshotFor(page, 'import-midog-en');
+    await expect(page.getByTestId('slide-card')).toHaveCount(553, { timeout: 60_000 });
+    const first = page.getByTestId('slide-card').first();
+    await expect(first).toHaveAttribute('data-status', 'missing');
+    await expect(first.getByTestId('tag-key')).toHaveValue('tumour');
+  });
 });

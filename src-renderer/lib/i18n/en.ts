@@ -10,6 +10,7 @@ export const en = {
   common: {
     cancel: 'Cancel',
     dismiss: 'Dismiss',
+    close: 'Close',
     unknown: 'unknown',
     working: 'Working…',
   },
@@ -104,6 +105,19 @@ export const en = {
     version: 'Version',
     mode: 'Running as',
     modes: { electron: 'desktop app', browser: 'browser mode (served from this computer)' } satisfies Record<AppInfo['mode'], string>,
+  },
+  interop: {
+    open: 'Import annotations…',
+    title: 'Import annotations',
+    hint: 'MIDOG / MIDOG++ JSON, SlideRunner database or CSV (x, y, label, slide[, annotator]). Images are matched to slides by file name; missing ones become slides to relink.',
+    preview: 'Preview',
+    run: 'Import',
+    counts: (cells: number, votes: number, present: number) =>
+      `${cells} cells, ${votes} votes${present > 0 ? `, ${present} already in the project (skipped)` : ''}`,
+    classLine: (votes: number, agreed: number, created: boolean) => `${votes} votes, ${agreed} agreed cells${created ? ' (new class)' : ''}`,
+    slides: (matched: number, unmatched: number) => `${matched} images match slides of the project; ${unmatched} will be added as missing slides`,
+    done: (cells: number, votes: number, slides: number, tagged: number, ms: number) =>
+      `Imported ${cells} cells and ${votes} votes, added ${slides} missing slides, tagged ${tagged} slides in ${ms} ms.`,
   },
   labelling: {
     annotator: 'Annotator',

@@ -6,6 +6,7 @@ export const ja: Dictionary = {
   common: {
     cancel: 'キャンセル',
     dismiss: '閉じる',
+    close: '閉じる',
     unknown: '不明',
     working: '処理中…',
   },
@@ -100,6 +101,19 @@ export const ja: Dictionary = {
     version: 'バージョン',
     mode: '実行形態',
     modes: { electron: 'デスクトップアプリ', browser: 'ブラウザモード（このコンピュータから配信）' },
+  },
+  interop: {
+    open: 'アノテーションを読み込む…',
+    title: 'アノテーションの読み込み',
+    hint: 'MIDOG / MIDOG++ の JSON、SlideRunner データベース、CSV（x, y, label, slide[, annotator]）。画像はファイル名でスライドと照合し、見つからない画像は再リンク待ちのスライドとして追加します。',
+    preview: 'プレビュー',
+    run: '読み込む',
+    counts: (cells: number, votes: number, present: number) =>
+      `細胞 ${cells} 個、票 ${votes} 件${present > 0 ? `、登録済み ${present} 個（スキップ）` : ''}`,
+    classLine: (votes: number, agreed: number, created: boolean) => `票 ${votes} 件、一致した細胞 ${agreed} 個${created ? '（新しいクラス）' : ''}`,
+    slides: (matched: number, unmatched: number) => `${matched} 枚の画像がプロジェクトのスライドと一致、${unmatched} 枚は見つからないスライドとして追加`,
+    done: (cells: number, votes: number, slides: number, tagged: number, ms: number) =>
+      `細胞 ${cells} 個と票 ${votes} 件を読み込み、見つからないスライド ${slides} 枚を追加し、${tagged} 枚にタグを付けました（${ms} ms）。`,
   },
   labelling: {
     annotator: 'アノテーター',
