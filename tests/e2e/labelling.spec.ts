@@ -69,6 +69,18 @@ test('label cells by click and keys, undo and redo, and find them again after a 
   // Out of blind mode the two votes disagree.
   await page.getByTestId('blind-mode').uncheck();
   await expect(page.getByTestId('disagreements-in-view')).toHaveText('1 disagreement');
+
+  // The same screens in Japanese.
+  await page.getByTestId('nav-settings').click();
+  await page.getByTestId('language-select').selectOption('ja');
+  await page.getByTestId('nav-viewer').click();
+  await waitForViewerIdle(page);
+  await expect(page.getByTestId('disagreements-in-view')).toHaveText('不一致 1 件');
+  await screenshotFor(page, 'labelling-ja');
+  await page.getByTestId('nav-slides').click();
+  await page.getByTestId('import-annotations').click();
+  await expect(page.getByTestId('import-panel')).toContainText('アノテーションの読み込み');
+  await screenshotFor(page, 'import-ja');
 });
 
 test('a broken annotation file is refused by name and changes nothing', async ({ page, app }) => {
