@@ -21,6 +21,7 @@ import path from 'node:path';
 import { AnnotationStore, type ImportedAnnotation } from '../../src-main/services/annotations/AnnotationStore';
 import { ProjectDatabase } from '../../src-main/services/project/ProjectDatabase';
 import { SlideCatalog } from '../../src-main/services/slides/SlideCatalog';
+import { slideRow } from '../fixtures/slideRows';
 
 const SLIDE = { width: 100_000, height: 80_000 };
 const VIEWPORT = { width: 2000, height: 1200 };
@@ -61,21 +62,7 @@ function timed(run: () => void): number {
 function newProject(label: string): { folder: string; project: ProjectDatabase; slideId: number } {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), `mitobench-bench-${label}-`));
   const project = ProjectDatabase.create(path.join(folder, 'project'), `bench ${label}`);
-  const slideId = new SlideCatalog(project.db).insert({
-    path: '/slides/bench.svs',
-    fileName: 'bench.svs',
-    fileSizeBytes: 1,
-    contentHash: 'bench',
-    width: SLIDE.width,
-    height: SLIDE.height,
-    levels: [{ width: SLIDE.width, height: SLIDE.height, downsample: 1, tileWidth: 256, tileHeight: 256 }],
-    mppX: 0.25,
-    mppY: 0.25,
-    objectivePower: 40,
-    vendor: 'aperio',
-    reader: 'tiff',
-    associatedImages: [],
-  });
+  const slideId = new SlideCatalog(project.db).insert(slideRow('bench.svs', SLIDE));
   return { folder, project, slideId };
 }
 

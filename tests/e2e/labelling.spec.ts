@@ -98,7 +98,7 @@ test('a broken annotation file is refused by name and changes nothing', async ({
 });
 
 test.describe('with the shared MIDOG++ labels', () => {
-  test.skip(!hasSharedAnnotations, 'needs ../shared/data/annotations (the shared label files are not on this machine)');
+  test.skip(!hasSharedAnnotations, `needs the shared label files, absent here: ${midogPlusPlusJsonPath}`);
 
   test('import MIDOG++.json: preview, import, and see its tumour types as slide tags', async ({ page, app }) => {
     await page.goto(app.url);

@@ -28,7 +28,7 @@ function meanAbsoluteDifference(a: Buffer, b: Buffer): number {
 }
 
 test.describe('with the shared CMU-1 slides', () => {
-  test.skip(!hasSharedSlides, 'needs ../shared/data/slides (the shared test slides are not on this machine)');
+  test.skip(!hasSharedSlides, `needs the shared CMU-1 slides, absent here: ${cmuSvsPath}`);
 
   test('create a project, add slides, view at full resolution, switch language, see a corrupt file named', async ({ page, app }) => {
     await page.goto(app.url);

@@ -3,25 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { AnnotationStore, type AnnotationStoreOptions } from '../../../src-main/services/annotations/AnnotationStore';
 import { ProjectDatabase } from '../../../src-main/services/project/ProjectDatabase';
-import { SlideCatalog, type NewSlide } from '../../../src-main/services/slides/SlideCatalog';
-
-export function slideRow(fileName = 'case-1.svs', size = { width: 100_000, height: 80_000 }): NewSlide {
-  return {
-    path: `/slides/${fileName}`,
-    fileName,
-    fileSizeBytes: 1234,
-    contentHash: `hash-of-${fileName}`,
-    width: size.width,
-    height: size.height,
-    levels: [{ width: size.width, height: size.height, downsample: 1, tileWidth: 256, tileHeight: 256 }],
-    mppX: 0.25,
-    mppY: 0.25,
-    objectivePower: 40,
-    vendor: 'aperio',
-    reader: 'tiff',
-    associatedImages: [],
-  };
-}
+import { SlideCatalog } from '../../../src-main/services/slides/SlideCatalog';
+import { slideRow } from '../../fixtures/slideRows';
 
 /** A temporary project on disk with one slide row, opened as the app opens it. */
 export class AnnotationProject {
