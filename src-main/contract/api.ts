@@ -139,6 +139,12 @@ export const calls = {
     }),
     output: importReportSummarySchema,
   },
+
+  // [calls:formats]
+  // [calls:export]
+  // [calls:review]
+  // [calls:viewer]
+  // [calls:screening]
 } as const satisfies Record<CallName, CallSchema>; // satisfies also rejects keys that are not call names
 
 

@@ -35,6 +35,11 @@ export const callNames = [
   'annotations.history',
   'interop.preview',
   'interop.import',
+  // [calls:formats]
+  // [calls:export]
+  // [calls:review]
+  // [calls:viewer]
+  // [calls:screening]
 ] as const;
 
 export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed', 'annotations.changed'] as const;

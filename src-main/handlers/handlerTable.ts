@@ -103,6 +103,11 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
       if (touched.length > 0) slidesChanged(touched);
       return reportSummary(file, format.id, report);
     },
+    // [handlers:formats]
+    // [handlers:export]
+    // [handlers:review]
+    // [handlers:viewer]
+    // [handlers:screening]
   };
 }
 

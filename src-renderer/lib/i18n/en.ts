@@ -133,6 +133,11 @@ export const en = {
     secondsLeft: (seconds: number) => `about ${seconds} s left`,
     minutesLeft: (minutes: number) => `about ${minutes} min left`,
   },
+  // [i18n:formats]
+  // [i18n:export]
+  // [i18n:review]
+  // [i18n:viewer]
+  // [i18n:screening]
   errors: {
     /** Headings by error code; the message below them names the file and the technical reason. */
     byCode: {

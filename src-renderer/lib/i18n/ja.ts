@@ -129,6 +129,11 @@ export const ja: Dictionary = {
     secondsLeft: (seconds: number) => `残り約 ${seconds} 秒`,
     minutesLeft: (minutes: number) => `残り約 ${minutes} 分`,
   },
+  // [i18n:formats]
+  // [i18n:export]
+  // [i18n:review]
+  // [i18n:viewer]
+  // [i18n:screening]
   errors: {
     byCode: {
       'invalid-argument': '要求の内容が正しくありません',

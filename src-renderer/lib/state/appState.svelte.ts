@@ -11,6 +11,14 @@ import { CallError, client } from '../api/client';
 import { i18n } from '../i18n/i18n.svelte';
 
 export type Page = 'slides' | 'viewer' | 'settings';
+
+/** A level-0 point of a slide to centre in the viewer, optionally the annotation there. */
+export interface CellFocus {
+  slideId: number;
+  x: number;
+  y: number;
+  annotationId: number | null;
+}
 type ReaderChoice = SlideSummary['readerChoice'];
 
 /** Application state: the open project, its slides, the page shown and errors to show. */
@@ -22,6 +30,8 @@ class AppState {
   errors = $state<ErrorInfo[]>([]);
   busy = $state(false);
   lastAddResult = $state<AddSlidesResult | null>(null);
+  /** A place the viewer should show (a cell from the gallery or a review list); the viewer clears it once shown. */
+  focus = $state<CellFocus | null>(null);
 
   get project() {
     return this.info?.project ?? null;
@@ -139,6 +149,12 @@ class AppState {
   view(slideId: number): void {
     this.viewedSlideId = slideId;
     this.page = 'viewer';
+  }
+
+  /** Opens the viewer on a slide, centred on a level-0 point at high power. */
+  showCell(focus: CellFocus): void {
+    this.focus = { ...focus };
+    this.view(focus.slideId);
   }
 
   async setViewerRenderer(renderer: ViewerRenderer): Promise<void> {
