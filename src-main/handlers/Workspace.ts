@@ -24,6 +24,7 @@ const TILE_CACHE_BYTES = 256 * 1024 * 1024;
 export class Workspace {
   private project: ProjectDatabase | null = null;
   private library: SlideLibrary | null = null;
+  private slideCatalog: SlideCatalog | null = null;
   private jobRunner: JobRunner | null = null;
   private store: AnnotationStore | null = null;
   private annotationImporter: AnnotationImporter | null = null;
@@ -86,6 +87,7 @@ export class Workspace {
     this.project.close();
     this.project = null;
     this.library = null;
+    this.slideCatalog = null;
     this.jobRunner = null;
     this.store = null;
     this.annotationImporter = null;
@@ -108,6 +110,17 @@ export class Workspace {
     return this.store;
   }
 
+  /** The open project's database, for services that keep their own tables (screening, review queries). */
+  database(): ProjectDatabase {
+    if (!this.project) throw new UserFacingError('no-project', 'Open or create a project first.');
+    return this.project;
+  }
+
+  catalog(): SlideCatalog {
+    if (!this.slideCatalog) throw new UserFacingError('no-project', 'Open or create a project first.');
+    return this.slideCatalog;
+  }
+
   importer(): AnnotationImporter {
     if (!this.annotationImporter) throw new UserFacingError('no-project', 'Open or create a project first.');
     return this.annotationImporter;
@@ -127,6 +140,7 @@ export class Workspace {
     this.project = project;
     // One catalog for the library and the importer (the importer makes placeholder slides and tags slides).
     const catalog = new SlideCatalog(project.db);
+    this.slideCatalog = catalog;
     this.library = new SlideLibrary(catalog, path.join(project.cacheFolder, 'thumbnails'), this.tileCache, project.projectKey);
     this.store = new AnnotationStore(project.db);
     this.annotationImporter = new AnnotationImporter(project.db, this.store, catalog);
