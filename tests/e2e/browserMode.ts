@@ -13,6 +13,11 @@ export interface BrowserModeApp {
   scratch: string;
   /** Everything the server printed. */
   output: () => string;
+  /**
+   * Stops the server with a signal (SIGKILL: as a crash or a power cut would) and starts a new one
+   * on the same settings and scratch folder; returns the new address (`url` follows it).
+   */
+  restart: (signal: NodeJS.Signals) => Promise<string>;
 }
 
 async function startServer(scratch: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
@@ -44,8 +49,21 @@ async function startServer(scratch: string): Promise<{ child: ChildProcess; url:
 export const test = base.extend<{ app: BrowserModeApp }>({
   app: async ({}, use) => {
     const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mitobench-e2e-')));
-    const server = await startServer(scratch);
-    await use({ url: server.url, scratch, output: server.output });
+    let server = await startServer(scratch);
+    const app: BrowserModeApp = {
+      url: server.url,
+      scratch,
+      output: () => server.output(),
+      restart: async (signal) => {
+        const exited = new Promise((resolve) => server.child.once('exit', resolve));
+        server.child.kill(signal);
+        await exited;
+        server = await startServer(scratch);
+        app.url = server.url;
+        return server.url;
+      },
+    };
+    await use(app);
     server.child.kill('SIGTERM');
     fs.rmSync(scratch, { recursive: true, force: true });
   },
