@@ -29,9 +29,10 @@ export default defineConfig({
       externalizeDeps: true,
       rollupOptions: {
         input: {
-          // The Electron main process, and browser mode's server (plain Node, no Electron).
+          // The Electron main process, browser mode's server and the annotations command line (plain Node, no Electron).
           index: resolve(import.meta.dirname, 'src-main/app/main.ts'),
           serve: resolve(import.meta.dirname, 'src-main/server/serve.ts'),
+          annotationsCli: resolve(import.meta.dirname, 'src-main/cli/annotationsCli.ts'),
         },
       },
     },

@@ -9,9 +9,6 @@ import {
   changeReceiptSchema,
   geometrySchema,
   historyEntrySchema,
-  importPreviewSummarySchema,
-  importReportSummarySchema,
-  interchangeFormatIdSchema,
   levelZeroRectSchema,
   recordIdSchema,
   undoReceiptSchema,
@@ -29,6 +26,10 @@ import {
   viewerRendererSchema,
 } from './schemas';
 import type { CallName, EventName } from './channels';
+import { screeningCallSchemas } from './screeningSchemas';
+import { reviewCalls } from './reviewSchemas';
+import { exportCallSchemas } from './exportSchemas';
+import { formatsCallSchemas } from './formatsSchemas';
 
 export { callNames, eventNames, type CallName, type EventName } from './channels';
 
@@ -122,29 +123,35 @@ export const calls = {
   'annotations.redo': { input: z.object({ actorId: recordIdSchema }), output: undoReceiptSchema.nullable() },
   'annotations.history': { input: z.object({ annotationId: recordIdSchema }), output: z.array(historyEntrySchema) },
 
-  'interop.preview': {
-    input: z.object({
-      path: pathSchema,
-      formatId: interchangeFormatIdSchema.optional(),
-      classMapping: z.record(z.string().max(200), recordIdSchema).optional(),
-    }),
-    output: importPreviewSummarySchema,
-  },
-  'interop.import': {
-    input: z.object({
-      path: pathSchema,
-      formatId: interchangeFormatIdSchema.optional(),
-      actorId: recordIdSchema,
-      classMapping: z.record(z.string().max(200), recordIdSchema).optional(),
-    }),
-    output: importReportSummarySchema,
-  },
-
   // [calls:formats]
+  ...formatsCallSchemas,
   // [calls:export]
+  ...exportCallSchemas,
   // [calls:review]
+  ...reviewCalls,
   // [calls:viewer]
+  /** Deleted classes included (their votes are kept and still shown). */
+  'annotations.allClasses': { input: z.object({}), output: z.array(annotationClassSchema) },
+  'annotations.createClass': {
+    input: z.object({
+      name: z.string().trim().min(1).max(200),
+      colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour '#rrggbb'"),
+      hotkey: z.string().regex(/^[0-9a-zA-Z]$/, 'must be one key, 0-9 or a-z').nullable().optional(),
+    }),
+    output: annotationClassSchema,
+  },
+  'annotations.updateClass': {
+    input: z.object({
+      classId: recordIdSchema,
+      name: z.string().trim().min(1).max(200).optional(),
+      colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, "must be a colour '#rrggbb'").optional(),
+      hotkey: z.string().regex(/^[0-9a-zA-Z]$/, 'must be one key, 0-9 or a-z').nullable().optional(),
+    }),
+    output: annotationClassSchema,
+  },
+  'annotations.deleteClass': { input: z.object({ classId: recordIdSchema }), output: z.object({}) },
   // [calls:screening]
+  ...screeningCallSchemas,
 } as const satisfies Record<CallName, CallSchema>; // satisfies also rejects keys that are not call names
 
 

@@ -33,13 +33,30 @@ export const callNames = [
   'annotations.undo',
   'annotations.redo',
   'annotations.history',
+  // [calls:formats]
   'interop.preview',
   'interop.import',
-  // [calls:formats]
+  'interop.previewCrops',
+  'interop.importCrops',
   // [calls:export]
+  'interop.export',
+  'interop.exportFormats',
   // [calls:review]
+  'review.cells',
+  'review.labelLog',
+  'review.disagreements',
   // [calls:viewer]
+  'annotations.allClasses',
+  'annotations.createClass',
+  'annotations.updateClass',
+  'annotations.deleteClass',
   // [calls:screening]
+  'screening.get',
+  'screening.start',
+  'screening.visit',
+  'screening.reset',
+  'count.inArea',
+  'count.hotspot',
 ] as const;
 
 export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed', 'annotations.changed'] as const;

@@ -258,7 +258,7 @@ export const historyEntrySchema = z.object({
 
 // Annotation files (import)
 
-export const interchangeFormatIdSchema = z.enum(['midog-json', 'sliderunner-sqlite', 'csv']);
+export const interchangeFormatIdSchema = z.enum(['midog-json', 'sliderunner-sqlite', 'csv', 'qupath-geojson', 'asap-xml']);
 
 /** The counts an import preview and an import report share. */
 const importCountsShape = {

@@ -4,8 +4,12 @@ import type { CallInput, CallName, CallOutput } from '../contract/api';
 import type { FolderListing } from '../contract/schemas';
 import { UserFacingError } from '../contract/errors';
 import { looksLikeSlide } from '../services/slides/openSlideFile';
-import { previewSummary, readAnnotationFile, reportSummary } from './interopCalls';
+import { formatsHandlers } from './formatsCalls';
 import type { Workspace } from './Workspace';
+import { screeningHandlers } from './screeningCalls';
+import { reviewHandlers } from './reviewCalls';
+import { exportHandlers } from './exportCalls';
+import { viewerHandlers } from './viewerCalls';
 
 export type HandlerTable = {
   [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N>;
@@ -90,24 +94,16 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
     'annotations.redo': ({ actorId }) => workspace.annotations().redo(actorId),
     'annotations.history': ({ annotationId }) => workspace.annotations().history(annotationId),
 
-    'interop.preview': ({ path: filePath, formatId, classMapping }) => {
-      const importer = workspace.importer();
-      const { file, format, bundle } = readAnnotationFile(filePath, formatId);
-      return previewSummary(file, format.id, importer.preview(bundle, { file, classMapping }));
-    },
-    'interop.import': ({ path: filePath, formatId, actorId, classMapping }) => {
-      const importer = workspace.importer();
-      const { file, format, bundle } = readAnnotationFile(filePath, formatId);
-      const report = importer.import(bundle, actorId, { file, classMapping });
-      const touched = [...report.createdSlides.map((slide) => slide.slideId), ...report.matchedSlides.map((slide) => slide.slideId)];
-      if (touched.length > 0) slidesChanged(touched);
-      return reportSummary(file, format.id, report);
-    },
     // [handlers:formats]
+    ...formatsHandlers(workspace),
     // [handlers:export]
+    ...exportHandlers(workspace),
     // [handlers:review]
+    ...reviewHandlers(workspace),
     // [handlers:viewer]
+    ...viewerHandlers(workspace),
     // [handlers:screening]
+    ...screeningHandlers(workspace),
   };
 }
 

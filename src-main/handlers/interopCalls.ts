@@ -1,29 +1,6 @@
-import path from 'node:path';
 import type { ImportPreviewSummary, ImportReportSummary } from '../contract/schemas';
-import { UserFacingError } from '../contract/errors';
-import type { AnnotationBundle, InterchangeFormatId } from '../services/interop/AnnotationBundle';
+import type { InterchangeFormatId } from '../services/interop/AnnotationBundle';
 import type { ImportPreview, ImportReport } from '../services/interop/AnnotationImporter';
-import { annotationFormats, formatForFile, type AnnotationFormat } from '../services/interop/annotationFormats';
-
-export interface ReadAnnotationFile {
-  file: string;
-  format: AnnotationFormat;
-  bundle: AnnotationBundle;
-}
-
-/**
- * Reads an annotation file with its format's adapter: the one named, else the one its extension
- * suggests. Throws InteropError (naming the file) when the file cannot be read or parsed.
- */
-export function readAnnotationFile(filePath: string, formatId: InterchangeFormatId | undefined): ReadAnnotationFile {
-  const file = path.resolve(filePath);
-  const format = formatId === undefined ? formatForFile(file) : annotationFormats.find((candidate) => candidate.id === formatId);
-  if (!format) {
-    const known = annotationFormats.flatMap((candidate) => candidate.fileExtensions).join(', ');
-    throw new UserFacingError('invalid-argument', `${file}: not a known annotation file type (expected ${known}); choose the format`, file);
-  }
-  return { file, format, bundle: format.readFile(file) };
-}
 
 /** The preview without per-cell detail: small and JSON-safe. */
 export function previewSummary(file: string, formatId: InterchangeFormatId, preview: ImportPreview): ImportPreviewSummary {

@@ -1,3 +1,4 @@
+import { CropRequestError, readCellCrop } from '../services/slides/cellCrop';
 import { toErrorInfo } from './dispatch';
 import type { Workspace } from './Workspace';
 
@@ -14,6 +15,8 @@ const VERSION = 'v([0-9a-f]+\\.\\d+)';
 const TILE = new RegExp(`^(\\d+)/${VERSION}/(\\d+)/(\\d+)_(\\d+)\\.jpg$`);
 const THUMBNAIL = new RegExp(`^(\\d+)/${VERSION}/thumbnail\\.jpg$`);
 const ASSOCIATED = new RegExp(`^(\\d+)/${VERSION}/associated/([a-z]+)\\.jpg$`);
+// crop/<centre x>_<centre y>_<size px>_<downsample>.jpg: level-0 centre, output size, level-0 pixels per output pixel.
+const CROP = new RegExp(`^(\\d+)/${VERSION}/crop/(\\d+)_(\\d+)_(\\d+)_(\\d+(?:\\.\\d+)?)\\.jpg$`);
 
 /** The decoded path, or null when its percent-encoding is malformed (e.g. "%E0%A4%A"). */
 export function decodePathname(pathname: string): string | null {
@@ -30,7 +33,16 @@ export function tilePath(slideId: number, tileVersion: string, level: number, co
 }
 
 /**
- * Answers a tile, thumbnail or associated-image request for both transports (the Electron
+ * URL path (below the tile root) of a square JPEG crop of `size` pixels centred on a level-0
+ * point, at `downsample` level-0 pixels per crop pixel (1: the scan's full resolution). The
+ * renderer builds the same address (client.cropUrl).
+ */
+export function cropPath(slideId: number, tileVersion: string, x: number, y: number, size: number, downsample: number): string {
+  return `${slideId}/v${tileVersion}/crop/${Math.max(0, Math.round(x))}_${Math.max(0, Math.round(y))}_${size}_${downsample}.jpg`;
+}
+
+/**
+ * Answers a tile, thumbnail, crop or associated-image request for both transports (the Electron
  * slide:// scheme and browser mode's /tiles/). The version segment changes whenever the
  * pixels may change, so current-version answers can be cached forever.
  */
@@ -56,11 +68,44 @@ export async function answerTileRequest(workspace: Workspace, pathBelowRoot: str
       const jpeg = await workspace.slides().associatedImageJpeg(slideId, associated[3]!);
       return image(jpeg, cacheControl(workspace, slideId, version));
     }
+    const crop = CROP.exec(pathBelowRoot);
+    if (crop) {
+      const version = crop[2]!;
+      const [slideId, x, y, size, downsample] = [crop[1], crop[3], crop[4], crop[5], crop[6]].map(Number) as [number, number, number, number, number];
+      return image(await readCrop(workspace, slideId, x, y, size, downsample), cacheControl(workspace, slideId, version));
+    }
     return text(400, `not a tile address: ${pathBelowRoot}`);
   } catch (error) {
+    if (error instanceof CropRefusal) return text(error.status, error.message);
+    if (error instanceof CropRequestError) return text(400, `${pathBelowRoot}: ${error.message}`);
     const info = toErrorInfo(error);
     const status = info.code === 'no-project' ? 409 : info.code === 'not-found' ? 404 : 500;
     return text(status, info.message);
+  }
+}
+
+/**
+ * The crop (see cellCrop.ts), cached with the tiles under the slide's current version: a relink
+ * or a reader switch changes the version and drops the slide's cached entries.
+ */
+async function readCrop(workspace: Workspace, slideId: number, x: number, y: number, size: number, downsample: number): Promise<Buffer> {
+  const slide = workspace.slides().get(slideId);
+  // An open reader would go on reading a file that has gone meanwhile.
+  if (slide.status === 'missing') throw new CropRefusal(404, slide.problem ?? `${slide.path}: file not found`);
+  const key = `${slideId}@${slide.tileVersion}/crop/${x}_${y}_${size}_${downsample}`;
+  const cached = workspace.tileCache.get(key);
+  if (cached) return cached.data;
+  const jpeg = await readCellCrop(workspace.slides(), slideId, x, y, size, downsample);
+  workspace.tileCache.set(key, { data: jpeg, mimeType: 'image/jpeg' });
+  return jpeg;
+}
+
+class CropRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

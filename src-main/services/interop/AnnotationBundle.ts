@@ -100,7 +100,7 @@ export interface DatasetProvenance {
   licences?: DatasetLicence[];
 }
 
-export type InterchangeFormatId = 'midog-json' | 'sliderunner-sqlite' | 'csv';
+export type InterchangeFormatId = 'midog-json' | 'sliderunner-sqlite' | 'csv' | 'qupath-geojson' | 'asap-xml';
 
 export interface AnnotationBundle {
   sourceFormat: InterchangeFormatId;

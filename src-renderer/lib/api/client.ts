@@ -85,6 +85,14 @@ export class MitobenchClient {
   slideUrl(slideId: number, tileVersion: string, rest: string): string {
     return `${this.transport.tileRoot}${slideId}/v${tileVersion}/${rest}`;
   }
+
+  /**
+   * URL of a square JPEG crop of `size` pixels centred on a level-0 point, at `downsample`
+   * level-0 pixels per crop pixel; versioned like tiles (the same address as tileRequests.cropPath).
+   */
+  cropUrl(slideId: number, tileVersion: string, x: number, y: number, size: number, downsample: number): string {
+    return this.slideUrl(slideId, tileVersion, `crop/${Math.max(0, Math.round(x))}_${Math.max(0, Math.round(y))}_${size}_${downsample}.jpg`);
+  }
 }
 
 export const client = new MitobenchClient();

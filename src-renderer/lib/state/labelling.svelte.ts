@@ -1,5 +1,7 @@
-import type { AnnotationClassInfo, AnnotationInfo } from '../../../src-main/contract/schemas';
+import type { AnnotationClassInfo, AnnotationGeometry, AnnotationInfo } from '../../../src-main/contract/schemas';
 import { client } from '../api/client';
+import { i18n } from '../i18n/i18n.svelte';
+import type { Tool } from '../viewer/shapes';
 import { appState } from './appState.svelte';
 
 interface LevelZeroRect {
@@ -15,11 +17,23 @@ interface LevelZeroRect {
  * view are re-read after each change and whenever the view settles.
  */
 class LabellingState {
+  /** Live classes, the ones that can be chosen. */
   classes = $state<AnnotationClassInfo[]>([]);
+  /** Deleted classes too: votes for them are kept and still drawn and named. */
+  allClasses = $state<AnnotationClassInfo[]>([]);
   activeClassId = $state<number | null>(null);
   annotatorId = $state<number | null>(null);
   blind = $state(false);
-  inView = $state<AnnotationInfo[]>([]);
+  /** Raw (not deeply reactive): up to hundreds of thousands of cells, replaced whole on each refresh. */
+  inView = $state.raw<AnnotationInfo[]>([]);
+  /** In blind mode: also show others' cells I have not voted on, without their class. */
+  showCandidates = $state(true);
+  tool = $state<Tool>('point');
+  /** Regions (circle, rectangle, polygon) get the active class; otherwise no class (an ROI or excluded area). */
+  regionsWithClass = $state(false);
+  selectedId = $state<number | null>(null);
+  /** Grows after each refresh of the cells in view (the history panel re-reads on it). */
+  revision = $state(0);
   #slideId: number | null = null;
   #rect: LevelZeroRect | null = null;
 
@@ -31,6 +45,11 @@ class LabellingState {
     return this.classes.find((item) => item.id === this.activeClassId) ?? null;
   }
 
+  /** The selected annotation while it is in view. */
+  get selected(): AnnotationInfo | null {
+    return this.inView.find((annotation) => annotation.id === this.selectedId) ?? null;
+  }
+
   start(): void {
     client.on('annotations.changed', ({ slideId }) => {
       if (slideId === this.#slideId) void this.refresh();
@@ -39,12 +58,19 @@ class LabellingState {
 
   /** Classes and the annotator of the open project (after a project opens). */
   async load(): Promise<void> {
-    const classes = await appState.run(() => client.call('annotations.classes', {}));
-    if (!classes) return;
-    this.classes = classes.filter((item) => item.deletedAt === null);
-    this.activeClassId ??= this.classes[0]?.id ?? null;
+    if (!(await this.loadClasses())) return;
     this.annotatorId = null;
     if (this.annotatorName) await this.useAnnotator(this.annotatorName);
+  }
+
+  /** Re-reads the live classes (after an edit); the active class stays unless it was deleted. */
+  async loadClasses(): Promise<boolean> {
+    const classes = await appState.run(() => client.call('annotations.allClasses', {}));
+    if (!classes) return false;
+    this.allClasses = classes;
+    this.classes = classes.filter((item) => item.deletedAt === null);
+    if (!this.classes.some((item) => item.id === this.activeClassId)) this.activeClassId = this.classes[0]?.id ?? null;
+    return true;
   }
 
   async useAnnotator(name: string): Promise<void> {
@@ -58,11 +84,11 @@ class LabellingState {
     await this.refresh();
   }
 
-  /** The class whose hotkey is `key`, made active; false when no class has it. */
-  pickByHotkey(key: string): boolean {
-    const match = this.classes.find((item) => item.hotkey === key);
+  /** The class whose hotkey is `key` (case-insensitive), made active; null when no class has it. */
+  pickByHotkey(key: string): AnnotationClassInfo | null {
+    const match = this.classes.find((item) => item.hotkey === key.toLowerCase());
     if (match) this.activeClassId = match.id;
-    return match !== undefined;
+    return match ?? null;
   }
 
   async show(slideId: number, rect: LevelZeroRect): Promise<void> {
@@ -84,9 +110,12 @@ class LabellingState {
         rect,
         viewerId: this.annotatorId,
         blind: this.blind,
-        includeUnlabelledCandidates: this.blind,
+        includeUnlabelledCandidates: this.blind && this.showCandidates,
       });
-      if (slideId === this.#slideId) this.inView = found;
+      if (slideId === this.#slideId) {
+        this.inView = found;
+        this.revision += 1;
+      }
     } catch (error) {
       appState.report(error);
     }
@@ -112,10 +141,12 @@ class LabellingState {
     await this.refresh();
   }
 
+  /** The nearest cell (a point; regions are not voted on by a click) within `reachPx`. */
   private nearest(x: number, y: number, reachPx: number): AnnotationInfo | null {
     let best: AnnotationInfo | null = null;
     let bestDistance = reachPx;
     for (const annotation of this.inView) {
+      if (annotation.geometry.shape !== 'point') continue;
       const distance = Math.hypot(annotation.centre.x - x, annotation.centre.y - y);
       if (distance <= bestDistance) {
         best = annotation;
@@ -123,6 +154,92 @@ class LabellingState {
       }
     }
     return best;
+  }
+
+  /** A region (circle, rectangle, polygon) with the active class, or none (see regionsWithClass); selects it. */
+  async createRegion(slideId: number, geometry: AnnotationGeometry): Promise<void> {
+    if (this.annotatorId === null) return;
+    const actorId = this.annotatorId;
+    const classId = this.regionsWithClass ? this.activeClassId : null;
+    const created = await appState.run(() => client.call('annotations.create', { slideId, geometry, actorId, classId }));
+    if (created) this.selectedId = created.id;
+    await this.refresh();
+  }
+
+  /** New geometry for an annotation (one history entry: call once per drag). */
+  async move(annotationId: number, geometry: AnnotationGeometry): Promise<void> {
+    if (this.annotatorId === null) return;
+    const actorId = this.annotatorId;
+    // Shown at once where it was dropped; the refresh below confirms it.
+    this.inView = this.inView.map((annotation) => (annotation.id === annotationId ? { ...annotation, geometry } : annotation));
+    await appState.run(() => client.call('annotations.move', { annotationId, actorId, geometry }));
+    await this.refresh();
+  }
+
+  /** This person's vote for `classId` on the selected annotation. */
+  async voteSelected(classId: number): Promise<void> {
+    const annotationId = this.selectedId;
+    if (this.annotatorId === null || annotationId === null) return;
+    const actorId = this.annotatorId;
+    await appState.run(() => client.call('annotations.vote', { annotationId, actorId, classId }));
+    await this.refresh();
+  }
+
+  async deleteSelected(): Promise<void> {
+    const annotationId = this.selectedId;
+    if (this.annotatorId === null || annotationId === null) return;
+    const actorId = this.annotatorId;
+    const done = await appState.run(() => client.call('annotations.delete', { annotationId, actorId }));
+    if (done) this.selectedId = null;
+    await this.refresh();
+  }
+
+  select(annotationId: number | null): void {
+    this.selectedId = annotationId;
+  }
+
+  async setShowCandidates(show: boolean): Promise<void> {
+    this.showCandidates = show;
+    await this.refresh();
+  }
+
+  // Classes: the catalogue enforces unique live names and hotkeys; these checks only word the
+  // common mistakes in the user's language before the call.
+
+  /** Why `name`/`hotkey` cannot be used by a class (other than `exceptId`); null when they can. */
+  classConflict(name: string, hotkey: string | null, exceptId: number | null): string | null {
+    const t = i18n.t.viewerTools.classes;
+    const trimmed = name.trim();
+    if (trimmed.length === 0) return t.nameRequired;
+    const sameName = this.classes.find((item) => item.id !== exceptId && item.name === trimmed);
+    if (sameName) return t.duplicateName(trimmed);
+    if (hotkey !== null) {
+      if (!/^[0-9a-z]$/i.test(hotkey)) return t.badHotkey(hotkey);
+      const sameKey = this.classes.find((item) => item.id !== exceptId && item.hotkey === hotkey.toLowerCase());
+      if (sameKey) return t.duplicateHotkey(hotkey.toLowerCase(), sameKey.name);
+    }
+    return null;
+  }
+
+  async createClass(name: string, colour: string, hotkey: string | null): Promise<boolean> {
+    const created = await appState.run(() => client.call('annotations.createClass', { name: name.trim(), colour, hotkey }));
+    await this.loadClasses();
+    return created !== undefined;
+  }
+
+  async updateClass(classId: number, changes: { name?: string; colour?: string; hotkey?: string | null }): Promise<boolean> {
+    const updated = await appState.run(() => client.call('annotations.updateClass', { classId, ...changes }));
+    await this.loadClasses();
+    await this.refresh();
+    return updated !== undefined;
+  }
+
+  /** Soft: the class can no longer be chosen; votes already cast for it are kept. */
+  async deleteClass(classId: number): Promise<boolean> {
+    const done = await appState.run(() => client.call('annotations.deleteClass', { classId }));
+    await this.loadClasses();
+    await this.refresh();
+    return done !== undefined;
   }
 
   async undo(): Promise<void> {
@@ -150,7 +267,10 @@ class LabellingState {
     const consensus = annotation.consensus;
     const classId = own?.classId ?? (consensus?.status === 'agreed' ? consensus.classId : null);
     if (consensus?.status === 'disagreement' && !own) return '#f59f00';
-    return this.classes.find((item) => item.id === classId)?.colour ?? '#868e96';
+    const colour = this.allClasses.find((item) => item.id === classId)?.colour;
+    if (colour) return colour;
+    // A region without a class is an ROI or excluded area: dark, to stand out on any stain.
+    return annotation.geometry.shape === 'point' ? '#868e96' : '#343a40';
   }
 }
 

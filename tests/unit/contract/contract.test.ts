@@ -44,7 +44,7 @@ describe('types both sides rely on', () => {
     expectTypeOf<CallInput<'annotations.vote'>>().toEqualTypeOf<{ annotationId: number; actorId: number; classId: number }>();
     expectTypeOf<CallInput<'annotations.undo'>>().toEqualTypeOf<{ actorId: number }>();
     expectTypeOf<CallInput<'annotations.create'>['geometry']['shape']>().toEqualTypeOf<'point' | 'circle' | 'rectangle' | 'polygon'>();
-    expectTypeOf<CallInput<'interop.import'>['formatId']>().toEqualTypeOf<'midog-json' | 'sliderunner-sqlite' | 'csv' | undefined>();
+    expectTypeOf<CallInput<'interop.import'>['formatId']>().toEqualTypeOf<'midog-json' | 'sliderunner-sqlite' | 'csv' | 'qupath-geojson' | 'asap-xml' | undefined>();
   });
 
   it('pins call outputs', () => {

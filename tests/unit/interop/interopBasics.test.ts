@@ -80,6 +80,7 @@ describe('choosing a format by file name', () => {
     expect(formatForFile('/data/MIDOG++.json')).toBe(midogJsonFormat);
     expect(formatForFile('C:\\labels\\MIDOG.SQLITE')).toBe(slideRunnerFormat);
     expect(formatForFile('cells.csv')).toBe(annotationCsvFormat);
-    expect(formatForFile('annotations.xml')).toBeUndefined();
+    expect(formatForFile('annotations.xml')?.id).toBe('asap-xml');
+    expect(formatForFile('notes.txt')).toBeUndefined();
   });
 });

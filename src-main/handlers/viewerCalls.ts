@@ -1,0 +1,23 @@
+import type { HandlerTable } from './handlerTable';
+import type { Workspace } from './Workspace';
+
+type ViewerCalls = Pick<
+  HandlerTable,
+  'annotations.allClasses' | 'annotations.createClass' | 'annotations.updateClass' | 'annotations.deleteClass'
+>;
+
+/**
+ * Class editing from the viewer and settings. The catalogue checks the rules (unique live name
+ * and hotkey, '#rrggbb') and names the field at fault; deletion is soft, votes are kept.
+ */
+export function viewerHandlers(workspace: Workspace): ViewerCalls {
+  return {
+    'annotations.allClasses': () => workspace.annotations().listClasses({ includeDeleted: true }),
+    'annotations.createClass': ({ name, colour, hotkey }) => workspace.annotations().createClass({ name, colour, hotkey: hotkey ?? null }),
+    'annotations.updateClass': ({ classId, name, colour, hotkey }) => workspace.annotations().updateClass(classId, { name, colour, hotkey }),
+    'annotations.deleteClass': ({ classId }) => {
+      workspace.annotations().deleteClass(classId);
+      return {};
+    },
+  };
+}

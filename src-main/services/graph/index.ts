@@ -1,0 +1,11 @@
+export { allocateArray, bytesPerElement, isFloating, onnxDataType } from './dtype';
+export type { DType, TypedArray } from './dtype';
+export { Graph, Tensor } from './Graph';
+export type { Attribute, GradientRule, GraphNode, Initializer, OpDefinition, WeightData } from './Graph';
+export { GraphError } from './GraphError';
+export { IR_VERSION, OPSET_VERSION } from './onnxProto';
+export type { InitializerPlacement } from './onnxProto';
+export type { Shape } from './shapes';
+export { writeModel } from './writeModel';
+export type { WriteModelOptions, WrittenModel } from './writeModel';
+export * from './ops';

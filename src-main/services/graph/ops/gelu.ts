@@ -1,0 +1,27 @@
+import type { Graph, Tensor } from '../Graph';
+import { add } from './add';
+import { erf } from './erf';
+import { mul } from './mul';
+import { tanh } from './tanh';
+
+/*
+ * GELU as compositions of primitive ops (opset 17 has no Gelu). They need no gradient rule of
+ * their own: the reverse pass differentiates their parts.
+ */
+
+/** Exact GELU, x·½·(1 + erf(x/√2)) (timm's nn.GELU, HF "gelu"). */
+export function gelu(graph: Graph, x: Tensor): Tensor {
+  return graph.scope('gelu', () => {
+    const phi = add(graph, erf(graph, mul(graph, x, Math.SQRT1_2)), 1);
+    return mul(graph, mul(graph, x, 0.5), phi);
+  });
+}
+
+/** Tanh approximation, ½x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (HF "gelu_pytorch_tanh"). */
+export function geluTanh(graph: Graph, x: Tensor): Tensor {
+  return graph.scope('gelu_tanh', () => {
+    const cube = mul(graph, mul(graph, x, x), x);
+    const inner = mul(graph, add(graph, x, mul(graph, cube, 0.044715)), Math.sqrt(2 / Math.PI));
+    return mul(graph, mul(graph, x, 0.5), add(graph, tanh(graph, inner), 1));
+  });
+}
