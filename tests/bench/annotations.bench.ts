@@ -1,12 +1,16 @@
 /**
- * Annotation store: viewport queries at 100,000 and 1,000,000 cells on one slide, and the latency
- * of a durable label write, each beside a baseline measured in the same run.
+ * Annotation store: viewport queries at 100,000 and 1,000,000 cells on one slide, the latency
+ * of a durable label write, each beside a baseline measured in the same run, and the import of
+ * the real MIDOG++.json.
  *
- *   npx tsx tests/bench/annotations.bench.ts [--sizes 100000,1000000] [--orders random,fields] [--keep]
+ *   npx tsx tests/bench/annotations.bench.ts [--sizes 100000,1000000] [--orders random,fields] [--keep] [--no-midog]
  *
  * VIEWPORT: 200 random 2000×1200 level-0 viewports on a 100,000×80,000 slide, answered by
- * AnnotationStore.queryRect (R*Tree candidates, exact refinement, votes, consensus). Baseline:
- * the bare R*Tree count of the same window in SQL, which is the floor of any index query.
+ * AnnotationStore.queryRect (points from the covering index annotations_points_by_place, regions
+ * from their R*Tree, exact refinement, votes, consensus; on a schema before 6, the R*Tree joined to
+ * rows and votes). Baseline: the bare R*Tree count of the same window in SQL, the floor of any
+ * index query. For reference, the SQL alone of the R*Tree join that answered queries before
+ * migration 006 is timed on the same viewports.
  * Queries run on the project reopened as the app opens it (SQLite's default 2 MB page cache),
  * then again with a 64 MB page cache set by this script, to show what a larger cache buys.
  * WRITE: 1,000 setVote calls (each its own IMMEDIATE transaction with history, WAL,
@@ -14,13 +18,19 @@
  * database, i.e. the disk's cost of one durable commit.
  * The cells are written by importAnnotations in chunks of 50,000 with a 256 MB page cache
  * (filling is set-up, not what is measured; its time is printed for information).
+ * MIDOG++ IMPORT: ../shared/data/annotations/MIDOG++.json (26,286 cells, 553 images) parsed and
+ * imported by AnnotationImporter into a fresh project, 3 times; skipped, saying why, when the file
+ * is absent.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AnnotationStore, type ImportedAnnotation } from '../../src-main/services/annotations/AnnotationStore';
+import { AnnotationImporter } from '../../src-main/services/interop/AnnotationImporter';
+import { parseMidogJson } from '../../src-main/services/interop/midog/parseMidogJson';
 import { ProjectDatabase } from '../../src-main/services/project/ProjectDatabase';
 import { SlideCatalog } from '../../src-main/services/slides/SlideCatalog';
+import { midogPlusPlusJsonPath } from '../fixtures/sharedAnnotations';
 import { slideRow } from '../fixtures/slideRows';
 
 const SLIDE = { width: 100_000, height: 80_000 };
@@ -33,6 +43,8 @@ const args = process.argv.slice(2);
 const sizesArgument = args[args.indexOf('--sizes') + 1];
 const sizes = args.includes('--sizes') && sizesArgument ? sizesArgument.split(',').map(Number) : [100_000, 1_000_000];
 const keep = args.includes('--keep');
+const midog = !args.includes('--no-midog');
+const MIDOG_ROUNDS = 3;
 type Order = 'random' | 'fields';
 const ordersArgument = args[args.indexOf('--orders') + 1];
 const orders = (args.includes('--orders') && ordersArgument ? ordersArgument.split(',') : ['random', 'fields']) as Order[];
@@ -107,22 +119,39 @@ function benchViewports(store: AnnotationStore, project: ProjectDatabase, slideI
     y: random() * (SLIDE.height - VIEWPORT.height),
     ...VIEWPORT,
   }));
+  // The statement that answered viewports before migration 006 (AnnotationRows, schema ≤ 5).
+  const joined = project.db.prepare(
+    `SELECT a.*, l.annotator_id, l.class_id, n.kind FROM annotation_bounds b JOIN annotations a ON a.id = b.id
+       LEFT JOIN labels l ON l.annotation_id = a.id LEFT JOIN annotators n ON n.id = l.annotator_id
+     WHERE b.min_slide <= ? AND b.max_slide >= ? AND b.min_x <= ? AND b.max_x >= ? AND b.min_y <= ? AND b.max_y >= ?
+       AND a.deleted_at IS NULL`,
+  );
   for (const rect of viewports.slice(0, 20)) store.queryRect(slideId, rect, { viewerId }); // warm-up
   const storeMs: number[] = [];
   const blindMs: number[] = [];
   const bareMs: number[] = [];
+  const joinedMs: number[] = [];
   let found = 0;
+  // Each viewport is queried once by each, in turn: the store first, so it never reads pages another put in the cache.
   for (const rect of viewports) {
-    bareMs.push(timed(() => bare.get(slideId, slideId, rect.x + rect.width, rect.x, rect.y + rect.height, rect.y)));
     storeMs.push(timed(() => (found += store.queryRect(slideId, rect, { viewerId }).length)));
     blindMs.push(timed(() => store.queryRect(slideId, rect, { viewerId, blind: true, includeUnlabelledCandidates: true })));
+    bareMs.push(timed(() => bare.get(slideId, slideId, rect.x + rect.width, rect.x, rect.y + rect.height, rect.y)));
+  }
+  // The old join on viewports of its own (same size), so that it meets no page the store cached.
+  for (let index = 0; index < VIEWPORTS; index++) {
+    const x = random() * (SLIDE.width - VIEWPORT.width);
+    const y = random() * (SLIDE.height - VIEWPORT.height);
+    joinedMs.push(timed(() => joined.all(slideId, slideId, x + VIEWPORT.width, x, y + VIEWPORT.height, y)));
   }
   const open = percentiles(storeMs);
   const blind = percentiles(blindMs);
   const floor = percentiles(bareMs);
+  const before = percentiles(joinedMs);
   console.log(`  viewport query, ${label} (${(found / VIEWPORTS).toFixed(0)} cells per viewport on average)`);
   console.log(`    queryRect, open:             p50 ${ms(open.p50)}  p95 ${ms(open.p95)}  max ${ms(open.max)}`);
   console.log(`    queryRect, blind+candidates: p50 ${ms(blind.p50)}  p95 ${ms(blind.p95)}  max ${ms(blind.max)}`);
+  console.log(`    R*Tree join, SQL only (≤ v5): p50 ${ms(before.p50)}  p95 ${ms(before.p95)}  max ${ms(before.max)}`);
   console.log(`    baseline bare R*Tree count:  p50 ${ms(floor.p50)}  p95 ${ms(floor.p95)}`);
   console.log(`    ratio queryRect / baseline:  p50 ${(open.p50 / floor.p50).toFixed(1)}×  p95 ${(open.p95 / floor.p95).toFixed(1)}×`);
 }
@@ -150,6 +179,38 @@ function benchWrites(store: AnnotationStore, project: ProjectDatabase, slideId: 
   console.log(`    ratio setVote / baseline:    p50 ${(vote.p50 / floor.p50).toFixed(2)}×  p95 ${(vote.p95 / floor.p95).toFixed(2)}×`);
 }
 
+function benchMidogImport(): void {
+  if (!fs.existsSync(midogPlusPlusJsonPath)) {
+    console.log(`MIDOG++ import: skipped, ${midogPlusPlusJsonPath} is absent (the shared data folder is not next to this repository)`);
+    return;
+  }
+  const totals: number[] = [];
+  for (let round = 0; round < MIDOG_ROUNDS; round++) {
+    const { folder, project } = newProject(`midog-${round}`);
+    const store = new AnnotationStore(project.db);
+    const importer = new AnnotationImporter(project.db, store, new SlideCatalog(project.db));
+    const actorId = store.ensureAnnotator('Importing Person').id;
+    const started = performance.now();
+    const bundle = parseMidogJson(fs.readFileSync(midogPlusPlusJsonPath), midogPlusPlusJsonPath);
+    const parsedAt = performance.now();
+    const report = importer.import(bundle, actorId, { file: midogPlusPlusJsonPath });
+    const doneAt = performance.now();
+    totals.push(doneAt - started);
+    console.log(
+      `MIDOG++ import, round ${round + 1}: ${((doneAt - started) / 1000).toFixed(2)} s ` +
+        `(read + parse ${((parsedAt - started) / 1000).toFixed(2)} s, import transaction ${((doneAt - parsedAt) / 1000).toFixed(2)} s; ` +
+        `${report.cells.toLocaleString('en')} cells, ${report.votes.toLocaleString('en')} votes)`,
+    );
+    project.close();
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+  const sorted = [...totals].sort((a, b) => a - b);
+  console.log(`MIDOG++ import: best ${(sorted[0]! / 1000).toFixed(2)} s, median ${(sorted[Math.floor(sorted.length / 2)]! / 1000).toFixed(2)} s (target ≤ 3 s)`);
+}
+
+console.log(`load average at start: ${os.loadavg().map((value) => value.toFixed(2)).join(', ')} on ${os.cpus().length} cores`);
+if (midog) benchMidogImport();
+
 for (const count of sizes) for (const order of orders) {
   const created = newProject(`${count}-${order}`);
   const { folder, slideId } = created;
@@ -164,6 +225,8 @@ for (const count of sizes) for (const order of orders) {
 
   const project = ProjectDatabase.open(path.join(folder, 'project'));
   const store = new AnnotationStore(project.db);
+  const version = project.schemaVersion;
+  console.log(`  schema ${version}: ${version >= 6 ? 'viewport index (migration 006)' : 'R*Tree joined to rows and votes (migration 006 not registered)'}`);
   benchViewports(store, project, slideId, annotators[0]!, 'default page cache');
   project.db.pragma('cache_size = -65536');
   benchViewports(store, project, slideId, annotators[0]!, '64 MB page cache');

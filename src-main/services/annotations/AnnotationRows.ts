@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { sortVotes, type AnnotationState } from './annotationState';
 import { boundsOf, centreOf, geometriesEqual, geometryFromRow, geometryToJson, type Geometry, type Shape } from './geometry';
-import type { AnnotatorKind, VisibleVote } from './types';
+import type { AnnotatorKind, VisibleVote, Vote } from './types';
 
 export interface AnnotationRow {
   id: number;
@@ -41,6 +41,24 @@ export interface NewAnnotationRow {
   geometry: Geometry;
   createdBy: number;
   createdAt: string;
+  votes: Vote[];
+}
+
+/** What a viewport query needs of one annotation: its row without the geometry text, parsed. */
+export type ViewportRow = Omit<AnnotationRow, 'shape' | 'geometry_json'>;
+
+export interface ViewportCandidate {
+  row: ViewportRow;
+  geometry: Geometry;
+  /** Ascending by annotator id. */
+  votes: VisibleVote[];
+}
+
+/** Points' rows from the covering index annotations_points_by_place (migration 006), as arrays: POINTS_IN_BAND_SQL's columns. */
+type PointPlaceRow = [id: number, guid: string, centreX: number, centreY: number, createdBy: number, createdAt: string, votesJson: string];
+
+interface RegionRow extends AnnotationRow {
+  votes_json: string;
 }
 
 /** A candidate filter for the R*Tree: level-0 rectangle on one slide. */
@@ -59,6 +77,19 @@ export interface SpatialWindow {
  */
 const SLIDE_HALF_THICKNESS = 0.25;
 
+/**
+ * The schema from which annotations carry `votes_json`, points are indexed by place and regions
+ * have their own R*Tree (migration 006). Older schemas are served by the R*Tree join.
+ */
+const VIEWPORT_INDEX_SCHEMA = 6;
+
+/**
+ * Height of the bands of annotations_points_by_place. The band expression must be written exactly
+ * as in migration 006's index, or SQLite cannot use the index.
+ */
+const BAND_PX = 256;
+const BAND = `CAST(centre_y / ${BAND_PX} AS INTEGER)`;
+
 const WINDOW = `b.min_slide <= @slideId AND b.max_slide >= @slideId
   AND b.min_x <= @maxX AND b.max_x >= @minX AND b.min_y <= @maxY AND b.max_y >= @minY`;
 
@@ -69,9 +100,12 @@ const WINDOW = `b.min_slide <= @slideId AND b.max_slide >= @slideId
  */
 export class AnnotationRows {
   private readonly statements: ReturnType<typeof prepare>;
+  private readonly viewport: ReturnType<typeof prepareViewport> | null;
 
   constructor(db: Database) {
     this.statements = prepare(db);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    this.viewport = version >= VIEWPORT_INDEX_SCHEMA ? prepareViewport(db) : null;
   }
 
   row(annotationId: number): AnnotationRow | null {
@@ -96,7 +130,7 @@ export class AnnotationRows {
 
   insert(annotation: NewAnnotationRow): number {
     const centre = centreOf(annotation.geometry);
-    const result = this.statements.insert.run(
+    const columns = [
       annotation.guid,
       annotation.slideId,
       annotation.geometry.shape,
@@ -105,9 +139,13 @@ export class AnnotationRows {
       centre.y,
       annotation.createdBy,
       annotation.createdAt,
-    );
+    ];
+    const result = this.viewport
+      ? this.viewport.insert.run(...columns, votesJson(annotation.votes))
+      : this.statements.insert.run(...columns);
     const id = Number(result.lastInsertRowid);
     this.putBounds(id, annotation.slideId, annotation.geometry);
+    for (const vote of annotation.votes) this.statements.putVote.run(id, vote.annotatorId, vote.classId, annotation.createdAt);
     return id;
   }
 
@@ -120,7 +158,7 @@ export class AnnotationRows {
     }
     if (current.deleted !== next.deleted) this.statements.setDeleted.run(next.deleted ? at : null, id);
     if (next.deleted) {
-      if (!current.deleted) this.statements.dropBounds.run(id);
+      if (!current.deleted) this.dropBounds(id);
     } else if (current.deleted || geometryChanged) {
       this.putBounds(id, slideId, next.geometry);
     }
@@ -136,16 +174,62 @@ export class AnnotationRows {
     for (const [annotatorId, classId] of nextVotes) {
       if (currentVotes.get(annotatorId) !== classId) this.statements.putVote.run(id, annotatorId, classId, at);
     }
+    const changed = current.votes.length !== next.votes.length || next.votes.some((vote) => currentVotes.get(vote.annotatorId) !== vote.classId);
+    if (changed) this.viewport?.setVotes.run(votesJson(next.votes), id);
   }
 
   private putBounds(id: number, slideId: number, geometry: Geometry): void {
     const bounds = boundsOf(geometry);
-    this.statements.putBounds.run(id, bounds.minX, bounds.maxX, bounds.minY, bounds.maxY, slideId - SLIDE_HALF_THICKNESS, slideId + SLIDE_HALF_THICKNESS);
+    const box = [id, bounds.minX, bounds.maxX, bounds.minY, bounds.maxY, slideId - SLIDE_HALF_THICKNESS, slideId + SLIDE_HALF_THICKNESS];
+    this.statements.putBounds.run(...box);
+    if (geometry.shape !== 'point') this.viewport?.putRegionBounds.run(...box);
   }
 
-  /** Live annotations whose R*Tree box meets the window: a superset, to be refined exactly. */
-  candidatesIn(window: SpatialWindow): AnnotationWithVotes[] {
-    return groupVotes(this.statements.inWindow.all(window) as JoinedRow[]);
+  private dropBounds(id: number): void {
+    this.statements.dropBounds.run(id);
+    this.viewport?.dropRegionBounds.run(id);
+  }
+
+  /**
+   * Live annotations that may meet the window: every point inside it (exact, edges included)
+   * and the regions whose R*Tree box meets it (a superset, to be refined exactly). Points are
+   * read band by band from the covering index, so the page reads follow the place, not the
+   * order in which the cells were written.
+   */
+  candidatesIn(window: SpatialWindow): ViewportCandidate[] {
+    if (!this.viewport) {
+      return groupVotes(this.statements.inWindow.all(window) as JoinedRow[]).map(({ row, votes }) => ({ row, geometry: geometryOf(row), votes }));
+    }
+    const statements = this.viewport;
+    const kinds = new Map(statements.annotatorKinds.all() as [number, AnnotatorKind][]);
+    // Most cells share a few vote patterns: each distinct text is parsed once per query (the
+    // vote objects are shared between annotations and never changed).
+    const parsed = new Map<string, VisibleVote[]>();
+    const votesOf = (json: string): VisibleVote[] => {
+      let votes = parsed.get(json);
+      if (!votes) {
+        votes = (JSON.parse(json) as [number, number][]).map(([annotatorId, classId]) => ({ annotatorId, classId, annotatorKind: kinds.get(annotatorId)! }));
+        parsed.set(json, votes);
+      }
+      return votes;
+    };
+    const found: ViewportCandidate[] = [];
+    const slideId = window.slideId;
+    const lastBand = bandOf(window.maxY);
+    for (let band = bandOf(window.minY); band <= lastBand; band++) {
+      for (const point of statements.pointsInBand.all({ ...window, band }) as PointPlaceRow[]) {
+        const [id, guid, x, y, createdBy, createdAt, json] = point;
+        found.push({
+          row: { id, guid, slide_id: slideId, centre_x: x, centre_y: y, created_by: createdBy, created_at: createdAt, deleted_at: null },
+          geometry: { shape: 'point', x, y },
+          votes: votesOf(json),
+        });
+      }
+    }
+    for (const region of statements.regionsInWindow.all(window) as RegionRow[]) {
+      found.push({ row: annotationColumns(region), geometry: geometryOf(region), votes: votesOf(region.votes_json) });
+    }
+    return found;
   }
 
   ofSlide(slideId: number): AnnotationWithVotes[] {
@@ -191,6 +275,44 @@ function prepare(db: Database) {
   };
 }
 
+/** Live points of one band of one slide inside a window, answered from the covering index alone. */
+export const POINTS_IN_BAND_SQL = `SELECT id, guid, centre_x, centre_y, created_by, created_at, votes_json FROM annotations
+  WHERE slide_id = @slideId AND ${BAND} = @band AND centre_x BETWEEN @minX AND @maxX AND centre_y BETWEEN @minY AND @maxY
+    AND deleted_at IS NULL AND shape = 'point'`;
+
+/**
+ * Statements of the viewport index (migration 006). pointsInBand must name the band exactly as the
+ * index does; the unit test tests/unit/annotations/viewportIndex.test.ts checks that SQLite answers
+ * it from the index alone.
+ */
+function prepareViewport(db: Database) {
+  return {
+    insert: db.prepare(
+      `INSERT INTO annotations (guid, slide_id, shape, geometry_json, centre_x, centre_y, created_by, created_at, votes_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    setVotes: db.prepare('UPDATE annotations SET votes_json = ? WHERE id = ?'),
+    putRegionBounds: db.prepare(
+      'INSERT OR REPLACE INTO annotation_region_bounds (id, min_x, max_x, min_y, max_y, min_slide, max_slide) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    dropRegionBounds: db.prepare('DELETE FROM annotation_region_bounds WHERE id = ?'),
+    annotatorKinds: db.prepare('SELECT id, kind FROM annotators').raw(true),
+    pointsInBand: db.prepare(POINTS_IN_BAND_SQL).raw(true),
+    regionsInWindow: db.prepare(
+      `SELECT a.* FROM annotation_region_bounds b JOIN annotations a ON a.id = b.id WHERE ${WINDOW} AND a.deleted_at IS NULL`,
+    ),
+  };
+}
+
+/** The band of annotations_points_by_place that holds a centre at `y`: SQLite's CAST truncates toward zero. */
+function bandOf(y: number): number {
+  return Math.trunc(y / BAND_PX);
+}
+
+function votesJson(votes: Vote[]): string {
+  return JSON.stringify(sortVotes(votes).map((vote) => [vote.annotatorId, vote.classId]));
+}
+
 /** Points are read from their centre columns: no JSON to parse for the common case. */
 export function geometryOf(row: AnnotationRow): Geometry {
   if (row.shape === 'point') return { shape: 'point', x: row.centre_x, y: row.centre_y };
@@ -218,7 +340,7 @@ function groupVotes(rows: JoinedRow[]): AnnotationWithVotes[] {
   return [...byId.values()];
 }
 
-function annotationColumns(joined: JoinedRow): AnnotationRow {
+function annotationColumns(joined: AnnotationRow): AnnotationRow {
   return {
     id: joined.id,
     guid: joined.guid,

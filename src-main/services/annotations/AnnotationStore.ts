@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import { carryOver, sortVotes, statesEqual, type AnnotationState } from './annotationState';
-import { AnnotationRows, geometryOf, type AnnotationRow } from './AnnotationRows';
+import { AnnotationRows, geometryOf, type AnnotationRow, type ViewportRow } from './AnnotationRows';
 import { AnnotatorRegistry } from './AnnotatorRegistry';
 import { ChangeLog, type ChangeItem, type HistoryEntry, type LabelLogEntry } from './ChangeLog';
 import { ClassCatalog, type ClassUpdate, type NewClass } from './ClassCatalog';
@@ -260,7 +260,7 @@ export class AnnotationStore {
   get(annotationId: number, viewer: ViewerOptions): Annotation | null {
     this.requireViewer(viewer);
     const row = this.rows.row(annotationId);
-    return row ? this.view(row, this.rows.votes(row.id), viewer) : null;
+    return row ? this.view(row, this.rows.votes(row.id), viewer, geometryOf(row)) : null;
   }
 
   /**
@@ -273,8 +273,7 @@ export class AnnotationStore {
     this.requireSlide(slideId, 'slideId');
     const window = { slideId, minX: clean.x, minY: clean.y, maxX: clean.x + clean.width, maxY: clean.y + clean.height };
     const found: Annotation[] = [];
-    for (const { row, votes } of this.rows.candidatesIn(window)) {
-      const geometry = geometryOf(row);
+    for (const { row, geometry, votes } of this.rows.candidatesIn(window)) {
       if (!intersects(boundsOf(geometry), clean)) continue;
       const seen = this.view(row, votes, viewer, geometry);
       if (seen) found.push(seen);
@@ -286,7 +285,7 @@ export class AnnotationStore {
   listForSlide(slideId: number, viewer: ViewerOptions): Annotation[] {
     this.requireViewer(viewer);
     this.requireSlide(slideId, 'slideId');
-    return this.rows.ofSlide(slideId).flatMap(({ row, votes }) => this.view(row, votes, viewer) ?? []);
+    return this.rows.ofSlide(slideId).flatMap(({ row, votes }) => this.view(row, votes, viewer, geometryOf(row)) ?? []);
   }
 
   /** Who changed the annotation, what, when, with its full state before and after; oldest first. */
@@ -369,9 +368,8 @@ export class AnnotationStore {
     annotation: { slideId: number; geometry: Geometry; guid: string; createdBy: number; votes: Vote[] },
     at: string,
   ): SlideItem {
-    const id = this.rows.insert({ ...annotation, createdAt: at });
     const after: AnnotationState = { geometry: annotation.geometry, deleted: false, votes: sortVotes(annotation.votes) };
-    this.rows.write(id, annotation.slideId, { ...after, votes: [] }, after, at);
+    const id = this.rows.insert({ ...annotation, votes: after.votes, createdAt: at });
     return { annotationId: id, slideId: annotation.slideId, before: null, after };
   }
 
@@ -433,7 +431,7 @@ export class AnnotationStore {
     }
   }
 
-  private view(row: AnnotationRow, votes: Annotation['votes'], viewer: ViewerOptions, geometry = geometryOf(row)): Annotation | null {
+  private view(row: ViewportRow, votes: Annotation['votes'], viewer: ViewerOptions, geometry: Geometry): Annotation | null {
     const seen = asSeenBy({ createdBy: row.created_by, votes }, viewer);
     if (!seen) return null;
     return {
