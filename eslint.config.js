@@ -89,8 +89,18 @@ export default tseslint.config(
     },
   },
   {
+    // Sessions run in a worker thread of this service; tests load onnxruntime-node directly.
+    files: ['src-main/services/models/runtime/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [noElectron, ...onlyNative(['onnxruntime-node'])], patterns: [servicesStayBelowTransports] },
+      ],
+    },
+  },
+  {
     files: ['src-main/services/**'],
-    ignores: ['src-main/services/project/**', 'src-main/services/slides/**'],
+    ignores: ['src-main/services/project/**', 'src-main/services/slides/**', 'src-main/services/models/runtime/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

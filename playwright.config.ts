@@ -1,15 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { defineConfig } from '@playwright/test';
-
-/** Debian's Chromium: no browser download is possible (or wanted) on these machines. */
-function systemChromium(): string {
-  if (process.env.MITOBENCH_CHROMIUM) return process.env.MITOBENCH_CHROMIUM;
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('Chromium not found: install Debian\'s "chromium" package (the README\'s set-up command does).');
-  }
-}
+import { chromiumLaunchArgs, systemChromium } from './tests/fixtures/browserServer';
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -24,17 +14,7 @@ export default defineConfig({
     deviceScaleFactor: 1,
     launchOptions: {
       executablePath: systemChromium(),
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        // WebGL in software, so the viewer draws exactly as on a workstation with a GPU.
-        '--enable-unsafe-swiftshader',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: [...chromiumLaunchArgs],
     },
     trace: 'off',
   },

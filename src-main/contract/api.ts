@@ -30,6 +30,7 @@ import { screeningCallSchemas } from './screeningSchemas';
 import { reviewCalls } from './reviewSchemas';
 import { exportCallSchemas } from './exportSchemas';
 import { formatsCallSchemas } from './formatsSchemas';
+import { modelsCallSchemas } from './modelsSchemas';
 
 export { callNames, eventNames, type CallName, type EventName } from './channels';
 
@@ -130,6 +131,38 @@ export const calls = {
   // [calls:review]
   ...reviewCalls,
   // [calls:viewer]
+  /**
+   * annotations.query's answer, compact for many cells: points as parallel arrays (id, centre,
+   * colour key: the viewer's own vote's class, else the agreed class, 0 unlabelled, -1
+   * disagreement), regions in full.
+   */
+  'annotations.queryPoints': {
+    input: z.object({
+      slideId: slideIdSchema,
+      rect: levelZeroRectSchema,
+      viewerId: recordIdSchema,
+      blind: z.boolean().default(false),
+      includeUnlabelledCandidates: z.boolean().default(false),
+    }),
+    output: z.object({
+      ids: z.array(z.number()),
+      xs: z.array(z.number()),
+      ys: z.array(z.number()),
+      keys: z.array(z.number()),
+      disputed: z.array(z.number()),
+      regions: z.array(annotationSchema),
+    }),
+  },
+  /** One annotation as the viewer may see it (deleted ones too); null when unknown or hidden in blind mode. */
+  'annotations.get': {
+    input: z.object({
+      annotationId: recordIdSchema,
+      viewerId: recordIdSchema,
+      blind: z.boolean().default(false),
+      includeUnlabelledCandidates: z.boolean().default(false),
+    }),
+    output: annotationSchema.nullable(),
+  },
   /** Deleted classes included (their votes are kept and still shown). */
   'annotations.allClasses': { input: z.object({}), output: z.array(annotationClassSchema) },
   'annotations.createClass': {
@@ -152,6 +185,9 @@ export const calls = {
   'annotations.deleteClass': { input: z.object({ classId: recordIdSchema }), output: z.object({}) },
   // [calls:screening]
   ...screeningCallSchemas,
+  // [calls:models]
+  ...modelsCallSchemas,
+  // [calls:embeddings]
 } as const satisfies Record<CallName, CallSchema>; // satisfies also rejects keys that are not call names
 
 

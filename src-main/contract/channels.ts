@@ -46,6 +46,8 @@ export const callNames = [
   'review.labelLog',
   'review.disagreements',
   // [calls:viewer]
+  'annotations.queryPoints',
+  'annotations.get',
   'annotations.allClasses',
   'annotations.createClass',
   'annotations.updateClass',
@@ -57,6 +59,13 @@ export const callNames = [
   'screening.reset',
   'count.inArea',
   'count.hotspot',
+  // [calls:models]
+  'models.list',
+  'models.register',
+  'models.remove',
+  'models.providers',
+  'models.testRun',
+  // [calls:embeddings]
 ] as const;
 
 export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed', 'annotations.changed'] as const;

@@ -10,6 +10,7 @@ import { screeningHandlers } from './screeningCalls';
 import { reviewHandlers } from './reviewCalls';
 import { exportHandlers } from './exportCalls';
 import { viewerHandlers } from './viewerCalls';
+import { modelsHandlers } from './modelsCalls';
 
 export type HandlerTable = {
   [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N>;
@@ -104,6 +105,9 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
     ...viewerHandlers(workspace),
     // [handlers:screening]
     ...screeningHandlers(workspace),
+    // [handlers:models]
+    ...modelsHandlers(workspace),
+    // [handlers:embeddings]
   };
 }
 

@@ -47,7 +47,6 @@ const SLIDE = { width: 40_000, height: 30_000 };
 const VIEWPORT = { width: 1400, height: 900 };
 const PERSON = 'Bench Person';
 const IMPORT_CHUNK = 50_000;
-const repositoryRoot = path.resolve(import.meta.dirname, '../..');
 
 const args = process.argv.slice(2);
 function option(name: string, fallback: number): number {

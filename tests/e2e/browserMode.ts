@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
+import { repositoryRoot, startServer } from '../fixtures/browserServer';
 
-export const repositoryRoot = path.resolve(import.meta.dirname, '../..');
+export { repositoryRoot };
 
 export interface BrowserModeApp {
   /** The address printed by `npm run serve`, token included. */
@@ -18,31 +18,6 @@ export interface BrowserModeApp {
    * on the same settings and scratch folder; returns the new address (`url` follows it).
    */
   restart: (signal: NodeJS.Signals) => Promise<string>;
-}
-
-async function startServer(scratch: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const serveEntry = path.join(repositoryRoot, 'out/main/serve.js');
-  if (!fs.existsSync(serveEntry)) throw new Error('out/main/serve.js is missing: run `npm run build` first');
-  const child = spawn(process.execPath, [serveEntry, '--port', '0'], {
-    env: { ...process.env, MITOBENCH_SETTINGS_DIR: path.join(scratch, 'settings'), HOME: scratch },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let printed = '';
-  child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${printed}`)), 20_000);
-    const poll = setInterval(() => {
-      const match = /running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(printed);
-      if (match?.[1]) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    }, 50);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${printed}`)));
-  });
-  return { child, url, output: () => printed };
 }
 
 /** A fresh `npm run serve` per test, with its own settings and scratch folder. */
@@ -115,6 +90,22 @@ export async function addFolder(page: Page, folder: string): Promise<void> {
   await browseTo(page, '[data-testid=add-slides-panel]', folder);
   await page.getByTestId('add-folder').click();
   await expect(page.getByTestId('add-summary')).toBeVisible();
+}
+
+/**
+ * Imports an annotation file through the slide list's import panel, as "Importer", checking the
+ * preview and the report count `cells` cells and `votes` votes; closes the panel.
+ */
+export async function importAnnotationFile(page: Page, file: string, expected: { cells: number; votes: number }): Promise<void> {
+  await page.getByTestId('import-annotations').click();
+  await browseTo(page, '[data-testid=import-panel]', path.dirname(file));
+  await page.locator(`[data-testid=browser-entry][data-name="${path.basename(file)}"]`).getByTestId('browser-tick').check();
+  await page.getByTestId('import-preview').click();
+  await expect(page.getByTestId('import-preview-summary')).toContainText(`${expected.cells} cells, ${expected.votes} votes`);
+  await page.getByTestId('import-annotator').fill('Importer');
+  await page.getByTestId('import-run').click();
+  await expect(page.getByTestId('import-report')).toContainText(`Imported ${expected.cells} cells and ${expected.votes} votes`);
+  await page.getByTestId('import-panel').getByRole('button', { name: 'Close' }).click();
 }
 
 /** Waits until OpenSeadragon has drawn every tile the current view needs. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { browseTo, createProject, expect, screenshotFor, test } from './browserMode';
+import { browseTo, createProject, expect, importAnnotationFile, screenshotFor, test } from './browserMode';
 
 /** Two slides, three annotators: one agreed cell, one 2:1 disagreement, one cell on the second slide. */
 const labelsCsv = [
@@ -14,18 +14,6 @@ const labelsCsv = [
   '50.5,60.5,mitotic figure,case-2.tiff,Ana',
   '',
 ].join('\n');
-
-async function importCsv(page: Page, file: string): Promise<void> {
-  await page.getByTestId('import-annotations').click();
-  await browseTo(page, '[data-testid=import-panel]', path.dirname(file));
-  await page.locator(`[data-testid=browser-entry][data-name="${path.basename(file)}"]`).getByTestId('browser-tick').check();
-  await page.getByTestId('import-preview').click();
-  await expect(page.getByTestId('import-preview-summary')).toContainText('3 cells, 6 votes');
-  await page.getByTestId('import-annotator').fill('Importer');
-  await page.getByTestId('import-run').click();
-  await expect(page.getByTestId('import-report')).toContainText('Imported 3 cells and 6 votes');
-  await page.getByTestId('import-panel').getByRole('button', { name: 'Close' }).click();
-}
 
 async function exportAs(page: Page, formatId: string, folder: string, fileName: string): Promise<void> {
   const panel = page.getByTestId('export-panel');
@@ -43,7 +31,7 @@ test('import a CSV, export it as MIDOG JSON and as CSV, in English and Japanese'
 
   await page.goto(app.url);
   await createProject(page, app.scratch, 'Export');
-  await importCsv(page, csvFile);
+  await importAnnotationFile(page, csvFile, { cells: 3, votes: 6 });
   await expect(page.getByTestId('slide-card')).toHaveCount(2);
 
   await page.getByTestId('export-annotations').click();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, browseTo, createProject, expect, screenshotFor, test, waitForViewerIdle } from './browserMode';
+import { addFolder, createProject, expect, importAnnotationFile, screenshotFor, test, waitForViewerIdle } from './browserMode';
 
 const MITOSIS = 'mitotic figure';
 const IMPOSTER = 'non-mitotic figure (imposter)';
@@ -24,18 +24,6 @@ const labelsCsv = [
   ...cells.flatMap(([, x, y, votes]) => votes.map(([annotator, label]) => `${x},${y},${label},case-1.tif,${annotator}`)),
   '',
 ].join('\n');
-
-async function importCsv(page: Page, file: string): Promise<void> {
-  await page.getByTestId('import-annotations').click();
-  await browseTo(page, '[data-testid=import-panel]', path.dirname(file));
-  await page.locator(`[data-testid=browser-entry][data-name="${path.basename(file)}"]`).getByTestId('browser-tick').check();
-  await page.getByTestId('import-preview').click();
-  await expect(page.getByTestId('import-preview-summary')).toContainText('6 cells, 10 votes');
-  await page.getByTestId('import-annotator').fill('Importer');
-  await page.getByTestId('import-run').click();
-  await expect(page.getByTestId('import-report')).toContainText('Imported 6 cells and 10 votes');
-  await page.getByTestId('import-panel').getByRole('button', { name: 'Close' }).click();
-}
 
 /** Every crop on the page has loaded as a real image of the crop size. */
 async function expectCropsLoaded(page: Page, size: number): Promise<void> {
@@ -62,7 +50,7 @@ test('review labels in the gallery by keyboard, see the change in the viewer and
   await page.goto(app.url);
   await createProject(page, app.scratch, 'Review');
   await addFolder(page, folder);
-  await importCsv(page, csvFile);
+  await importAnnotationFile(page, csvFile, { cells: 6, votes: 10 });
 
   // The gallery asks who is reviewing, then shows every cell, by slide then id.
   await page.getByTestId('nav-gallery').click();

@@ -55,7 +55,7 @@ export interface ViewportCandidate {
 }
 
 /** Points' rows from the covering index annotations_points_by_place (migration 006), as arrays: POINTS_IN_BAND_SQL's columns. */
-type PointPlaceRow = [id: number, guid: string, centreX: number, centreY: number, createdBy: number, createdAt: string, votesJson: string];
+export type PointPlaceRow = [id: number, guid: string, centreX: number, centreY: number, createdBy: number, createdAt: string, votesJson: string];
 
 interface RegionRow extends AnnotationRow {
   votes_json: string;
@@ -78,12 +78,6 @@ export interface SpatialWindow {
 const SLIDE_HALF_THICKNESS = 0.25;
 
 /**
- * The schema from which annotations carry `votes_json`, points are indexed by place and regions
- * have their own R*Tree (migration 006). Older schemas are served by the R*Tree join.
- */
-const VIEWPORT_INDEX_SCHEMA = 6;
-
-/**
  * Height of the bands of annotations_points_by_place. The band expression must be written exactly
  * as in migration 006's index, or SQLite cannot use the index.
  */
@@ -100,12 +94,11 @@ const WINDOW = `b.min_slide <= @slideId AND b.max_slide >= @slideId
  */
 export class AnnotationRows {
   private readonly statements: ReturnType<typeof prepare>;
-  private readonly viewport: ReturnType<typeof prepareViewport> | null;
+  private readonly viewport: ReturnType<typeof prepareViewport>;
 
   constructor(db: Database) {
     this.statements = prepare(db);
-    const version = db.pragma('user_version', { simple: true }) as number;
-    this.viewport = version >= VIEWPORT_INDEX_SCHEMA ? prepareViewport(db) : null;
+    this.viewport = prepareViewport(db);
   }
 
   row(annotationId: number): AnnotationRow | null {
@@ -140,9 +133,7 @@ export class AnnotationRows {
       annotation.createdBy,
       annotation.createdAt,
     ];
-    const result = this.viewport
-      ? this.viewport.insert.run(...columns, votesJson(annotation.votes))
-      : this.statements.insert.run(...columns);
+    const result = this.viewport.insert.run(...columns, votesJson(annotation.votes));
     const id = Number(result.lastInsertRowid);
     this.putBounds(id, annotation.slideId, annotation.geometry);
     for (const vote of annotation.votes) this.statements.putVote.run(id, vote.annotatorId, vote.classId, annotation.createdAt);
@@ -175,37 +166,70 @@ export class AnnotationRows {
       if (currentVotes.get(annotatorId) !== classId) this.statements.putVote.run(id, annotatorId, classId, at);
     }
     const changed = current.votes.length !== next.votes.length || next.votes.some((vote) => currentVotes.get(vote.annotatorId) !== vote.classId);
-    if (changed) this.viewport?.setVotes.run(votesJson(next.votes), id);
+    if (changed) this.viewport.setVotes.run(votesJson(next.votes), id);
   }
 
   private putBounds(id: number, slideId: number, geometry: Geometry): void {
     const bounds = boundsOf(geometry);
     const box = [id, bounds.minX, bounds.maxX, bounds.minY, bounds.maxY, slideId - SLIDE_HALF_THICKNESS, slideId + SLIDE_HALF_THICKNESS];
     this.statements.putBounds.run(...box);
-    if (geometry.shape !== 'point') this.viewport?.putRegionBounds.run(...box);
+    if (geometry.shape !== 'point') this.viewport.putRegionBounds.run(...box);
   }
 
   private dropBounds(id: number): void {
     this.statements.dropBounds.run(id);
-    this.viewport?.dropRegionBounds.run(id);
+    this.viewport.dropRegionBounds.run(id);
   }
 
   /**
    * Live annotations that may meet the window: every point inside it (exact, edges included)
-   * and the regions whose R*Tree box meets it (a superset, to be refined exactly). Points are
-   * read band by band from the covering index, so the page reads follow the place, not the
-   * order in which the cells were written.
+   * and the regions whose R*Tree box meets it (a superset, to be refined exactly).
    */
   candidatesIn(window: SpatialWindow): ViewportCandidate[] {
-    if (!this.viewport) {
-      return groupVotes(this.statements.inWindow.all(window) as JoinedRow[]).map(({ row, votes }) => ({ row, geometry: geometryOf(row), votes }));
+    const votesOf = this.votesParser();
+    const found: ViewportCandidate[] = [];
+    const slideId = window.slideId;
+    for (const [id, guid, x, y, createdBy, createdAt, json] of this.pointsIn(window)) {
+      found.push({
+        row: { id, guid, slide_id: slideId, centre_x: x, centre_y: y, created_by: createdBy, created_at: createdAt, deleted_at: null },
+        geometry: { shape: 'point', x, y },
+        votes: votesOf(json),
+      });
     }
-    const statements = this.viewport;
-    const kinds = new Map(statements.annotatorKinds.all() as [number, AnnotatorKind][]);
-    // Most cells share a few vote patterns: each distinct text is parsed once per query (the
-    // vote objects are shared between annotations and never changed).
+    found.push(...this.regionsIn(window, votesOf));
+    return found;
+  }
+
+  /**
+   * Live points inside the window (edges included) as raw rows, read band by band from the
+   * covering index, so the page reads follow the place, not the order the cells were written.
+   */
+  pointsIn(window: SpatialWindow): PointPlaceRow[] {
+    const found: PointPlaceRow[] = [];
+    const lastBand = bandOf(window.maxY);
+    for (let band = bandOf(window.minY); band <= lastBand; band++) {
+      for (const point of this.viewport.pointsInBand.all({ ...window, band }) as PointPlaceRow[]) found.push(point);
+    }
+    return found;
+  }
+
+  /** Live regions whose R*Tree box meets the window (a superset, to be refined exactly). */
+  regionsIn(window: SpatialWindow, votesOf = this.votesParser()): ViewportCandidate[] {
+    return (this.viewport.regionsInWindow.all(window) as RegionRow[]).map((region) => ({
+      row: annotationColumns(region),
+      geometry: geometryOf(region),
+      votes: votesOf(region.votes_json),
+    }));
+  }
+
+  /**
+   * Parses `votes_json` texts for one query. Most cells share a few vote patterns: each distinct
+   * text is parsed once (the vote objects are shared between annotations and never changed).
+   */
+  votesParser(): (json: string) => VisibleVote[] {
+    const kinds = new Map(this.viewport.annotatorKinds.all() as [number, AnnotatorKind][]);
     const parsed = new Map<string, VisibleVote[]>();
-    const votesOf = (json: string): VisibleVote[] => {
+    return (json) => {
       let votes = parsed.get(json);
       if (!votes) {
         votes = (JSON.parse(json) as [number, number][]).map(([annotatorId, classId]) => ({ annotatorId, classId, annotatorKind: kinds.get(annotatorId)! }));
@@ -213,23 +237,6 @@ export class AnnotationRows {
       }
       return votes;
     };
-    const found: ViewportCandidate[] = [];
-    const slideId = window.slideId;
-    const lastBand = bandOf(window.maxY);
-    for (let band = bandOf(window.minY); band <= lastBand; band++) {
-      for (const point of statements.pointsInBand.all({ ...window, band }) as PointPlaceRow[]) {
-        const [id, guid, x, y, createdBy, createdAt, json] = point;
-        found.push({
-          row: { id, guid, slide_id: slideId, centre_x: x, centre_y: y, created_by: createdBy, created_at: createdAt, deleted_at: null },
-          geometry: { shape: 'point', x, y },
-          votes: votesOf(json),
-        });
-      }
-    }
-    for (const region of statements.regionsInWindow.all(window) as RegionRow[]) {
-      found.push({ row: annotationColumns(region), geometry: geometryOf(region), votes: votesOf(region.votes_json) });
-    }
-    return found;
   }
 
   ofSlide(slideId: number): AnnotationWithVotes[] {
@@ -245,10 +252,6 @@ function prepare(db: Database) {
       `SELECT l.annotation_id, l.annotator_id, l.class_id, a.kind AS annotator_kind
        FROM labels l JOIN annotators a ON a.id = l.annotator_id WHERE l.annotation_id = ? ORDER BY l.annotator_id`,
     ),
-    insert: db.prepare(
-      `INSERT INTO annotations (guid, slide_id, shape, geometry_json, centre_x, centre_y, created_by, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
     setGeometry: db.prepare('UPDATE annotations SET shape = ?, geometry_json = ?, centre_x = ?, centre_y = ? WHERE id = ?'),
     setDeleted: db.prepare('UPDATE annotations SET deleted_at = ? WHERE id = ?'),
     putBounds: db.prepare(
@@ -260,13 +263,6 @@ function prepare(db: Database) {
        ON CONFLICT (annotation_id, annotator_id) DO UPDATE SET class_id = excluded.class_id, updated_at = excluded.updated_at`,
     ),
     dropVote: db.prepare('DELETE FROM labels WHERE annotation_id = ? AND annotator_id = ?'),
-    // One statement with the votes joined: a second R*Tree walk for the votes cost 30 % more at 1M cells.
-    inWindow: db.prepare(
-      `SELECT a.*, l.annotator_id AS vote_annotator_id, l.class_id AS vote_class_id, n.kind AS vote_annotator_kind
-       FROM annotation_bounds b JOIN annotations a ON a.id = b.id
-         LEFT JOIN labels l ON l.annotation_id = a.id LEFT JOIN annotators n ON n.id = l.annotator_id
-       WHERE ${WINDOW} AND a.deleted_at IS NULL`,
-    ),
     ofSlide: db.prepare(
       `SELECT a.*, l.annotator_id AS vote_annotator_id, l.class_id AS vote_class_id, n.kind AS vote_annotator_kind
        FROM annotations a LEFT JOIN labels l ON l.annotation_id = a.id LEFT JOIN annotators n ON n.id = l.annotator_id

@@ -77,6 +77,13 @@ interface Region {
 
 const HALO = 'rgba(255, 255, 255, 0.9)';
 
+/** Point cells as parallel arrays (level-0 centres and a colour key per cell), as the viewer keeps them. */
+export interface PointArrays {
+  xs: ArrayLike<number>;
+  ys: ArrayLike<number>;
+  keys: ArrayLike<number>;
+}
+
 /**
  * Every annotation in view on one 2-D canvas (a DOM node per cell would not scale to thousands;
  * the selection is drawn in the DOM above this layer). `setAnnotations` lays the cells out in
@@ -102,7 +109,31 @@ export class CellOverlay {
     return this.regions.length;
   }
 
+  /** Full annotations, each coloured by `colourOf` (few cells: tests, small views). */
   setAnnotations(annotations: readonly AnnotationInfo[], colourOf: (annotation: AnnotationInfo) => string): void {
+    const points = annotations.filter((annotation) => annotation.geometry.shape === 'point');
+    const regions = annotations.filter((annotation) => annotation.geometry.shape !== 'point');
+    const colourIds = new Map<string, number>();
+    const keys = points.map((point) => {
+      const colour = colourOf(point);
+      if (!colourIds.has(colour)) colourIds.set(colour, colourIds.size);
+      return colourIds.get(colour)!;
+    });
+    const colours = [...colourIds.keys()];
+    const arrays = { xs: points.map((point) => point.centre.x), ys: points.map((point) => point.centre.y), keys };
+    this.setCells(arrays, regions, (key) => colours[key]!, colourOf);
+  }
+
+  /**
+   * Point cells straight from the viewer's arrays, coloured by key (`colourOfKey` is asked once
+   * per distinct key), and the regions in full, coloured by `colourOfRegion`.
+   */
+  setCells(
+    points: PointArrays,
+    regionAnnotations: readonly AnnotationInfo[],
+    colourOfKey: (key: number) => string,
+    colourOfRegion: (annotation: AnnotationInfo) => string,
+  ): void {
     const colourIndex = new Map<string, number>();
     const indexOf = (colour: string) => {
       let index = colourIndex.get(colour);
@@ -112,32 +143,37 @@ export class CellOverlay {
       }
       return index;
     };
-    const cellColours: number[] = [];
-    const cells: AnnotationInfo[] = [];
-    const regions: Region[] = [];
-    for (const annotation of annotations) {
-      const colour = indexOf(colourOf(annotation));
-      if (annotation.geometry.shape === 'point') {
-        cells.push(annotation);
-        cellColours.push(colour);
-      } else {
-        regions.push({ geometry: annotation.geometry, colour, ...screenBoundsOf(annotation.geometry) });
+    const count = points.xs.length;
+    const keyColours = new Map<number, number>();
+    const cellColours = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const key = points.keys[i]!;
+      let colour = keyColours.get(key);
+      if (colour === undefined) {
+        colour = indexOf(colourOfKey(key));
+        keyColours.set(key, colour);
       }
+      cellColours[i] = colour;
+    }
+    const regions: Region[] = [];
+    for (const annotation of regionAnnotations) {
+      if (annotation.geometry.shape === 'point') continue;
+      regions.push({ geometry: annotation.geometry, colour: indexOf(colourOfRegion(annotation)), ...boundsOfGeometry(annotation.geometry) });
     }
     this.colours = [...colourIndex.keys()];
     this.colourPixels = Uint32Array.from(this.colours, pixelOf);
     // Counting sort by colour.
     const start = new Int32Array(this.colours.length + 1);
-    for (const colour of cellColours) start[colour + 1]! += 1;
+    for (let i = 0; i < count; i++) start[cellColours[i]! + 1]! += 1;
     for (let c = 0; c < this.colours.length; c++) start[c + 1]! += start[c]!;
     const next = start.slice(0, this.colours.length);
-    this.cellX = new Float64Array(cells.length);
-    this.cellY = new Float64Array(cells.length);
-    cells.forEach((cell, i) => {
+    this.cellX = new Float64Array(count);
+    this.cellY = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
       const slot = next[cellColours[i]!]!++;
-      this.cellX[slot] = cell.centre.x;
-      this.cellY[slot] = cell.centre.y;
-    });
+      this.cellX[slot] = points.xs[i]!;
+      this.cellY[slot] = points.ys[i]!;
+    }
     this.colourStart = start;
     this.regions = regions;
   }
@@ -171,21 +207,11 @@ export class CellOverlay {
   }
 
   private drawRings(context: OverlayContext, transform: ImageToScreen, width: number, height: number, radius: number, stats: FrameStats): void {
-    const { zoom, offsetX, offsetY } = transform;
     for (let c = 0; c < this.colours.length; c++) {
-      const from = this.colourStart[c]!;
-      const to = this.colourStart[c + 1]!;
-      if (from === to) continue;
-      context.beginPath();
-      let drawn = 0;
-      for (let i = from; i < to; i++) {
-        const x = this.cellX[i]! * zoom + offsetX;
-        const y = this.cellY[i]! * zoom + offsetY;
-        if (x < -radius || x > width + radius || y < -radius || y > height + radius) continue;
+      const drawn = this.traceCells(context, c, transform, width, height, radius, (x, y) => {
         context.moveTo(x + radius, y);
         context.arc(x, y, radius, 0, 2 * Math.PI);
-        drawn++;
-      }
+      });
       if (drawn === 0) continue;
       // A white halo under the class colour keeps markers visible on any stain.
       context.lineWidth = 4;
@@ -200,28 +226,46 @@ export class CellOverlay {
   }
 
   private drawSquares(context: OverlayContext, transform: ImageToScreen, width: number, height: number, radius: number, stats: FrameStats): void {
-    const { zoom, offsetX, offsetY } = transform;
     const side = Math.max(3, Math.min(8, radius));
     const half = side / 2;
     for (let c = 0; c < this.colours.length; c++) {
-      const from = this.colourStart[c]!;
-      const to = this.colourStart[c + 1]!;
-      if (from === to) continue;
-      context.beginPath();
-      let drawn = 0;
-      for (let i = from; i < to; i++) {
-        const x = this.cellX[i]! * zoom + offsetX;
-        const y = this.cellY[i]! * zoom + offsetY;
-        if (x < -half || x > width + half || y < -half || y > height + half) continue;
+      const drawn = this.traceCells(context, c, transform, width, height, half, (x, y) => {
         context.rect(Math.round(x - half), Math.round(y - half), side, side);
-        drawn++;
-      }
+      });
       if (drawn === 0) continue;
       context.fillStyle = this.colours[c]!;
       context.fill();
       stats.cellsDrawn += drawn;
       stats.paintCalls += 1;
     }
+  }
+
+  /**
+   * Calls `trace` with the screen position of each cell of colour `c` within `margin` pixels of
+   * the screen, after beginning a path; returns how many.
+   */
+  private traceCells(
+    context: OverlayContext,
+    c: number,
+    { zoom, offsetX, offsetY }: ImageToScreen,
+    width: number,
+    height: number,
+    margin: number,
+    trace: (x: number, y: number) => void,
+  ): number {
+    const from = this.colourStart[c]!;
+    const to = this.colourStart[c + 1]!;
+    if (from === to) return 0;
+    context.beginPath();
+    let drawn = 0;
+    for (let i = from; i < to; i++) {
+      const x = this.cellX[i]! * zoom + offsetX;
+      const y = this.cellY[i]! * zoom + offsetY;
+      if (x < -margin || x > width + margin || y < -margin || y > height + margin) continue;
+      trace(x, y);
+      drawn++;
+    }
+    return drawn;
   }
 
   /** 3 × 3 pixel dots written into a reused ImageData: cost grows with cells, not with paths. */
@@ -319,8 +363,8 @@ function traceRegion(context: OverlayContext, geometry: AnnotationGeometry, { zo
   }
 }
 
-/** Level-0 bounds of a region (not a point). */
-function screenBoundsOf(geometry: AnnotationGeometry): { minX: number; minY: number; maxX: number; maxY: number } {
+/** Level-0 bounds of a geometry. */
+export function boundsOfGeometry(geometry: AnnotationGeometry): { minX: number; minY: number; maxX: number; maxY: number } {
   switch (geometry.shape) {
     case 'point':
       return { minX: geometry.x, minY: geometry.y, maxX: geometry.x, maxY: geometry.y };

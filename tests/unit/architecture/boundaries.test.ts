@@ -119,6 +119,17 @@ describe('services', () => {
     await expectClean(file, "import koffi from 'koffi';\nimport sharp from 'sharp';\nexport const both = [koffi, sharp];\n");
   });
 
+  it('use only the native packages they own: onnxruntime-node in the model runtime only', async () => {
+    const runtime = 'src-main/services/models/runtime/Probe.ts';
+    await expectClean(runtime, "import * as ort from 'onnxruntime-node';\nexport const o = ort;\n");
+    await expectRefused(runtime, "import sharp from 'sharp';\nexport const s = sharp;\n", 'sharp is owned by another service: call that service instead.');
+    await expectRefused(
+      'src-main/services/models/Probe.ts',
+      "import * as ort from 'onnxruntime-node';\nexport const o = ort;\n",
+      'onnxruntime-node is owned by another service: call that service instead.',
+    );
+  });
+
   it('of other areas own no native package', async () => {
     await expectRefused(
       'src-main/services/annotations/Probe.ts',

@@ -1,18 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CallName, CallOutput, EventName, EventPayload } from '../../../src-main/contract/api';
-import type { Envelope, ErrorInfo } from '../../../src-main/contract/errors';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EventName, EventPayload } from '../../../src-main/contract/api';
 import type { AddSlidesResult, SlideSummary } from '../../../src-main/contract/schemas';
-import { dispatch } from '../../../src-main/handlers/dispatch';
-import { createHandlerTable, type HandlerTable } from '../../../src-main/handlers/handlerTable';
-import { Workspace } from '../../../src-main/handlers/Workspace';
-import { AppSettings } from '../../../src-main/services/project/AppSettings';
 import { PROJECT_FILE_NAME } from '../../../src-main/services/project/ProjectDatabase';
 import { sampleMidogDocument } from '../../fixtures/interopSamples';
 import { midogPlusPlusJsonPath } from '../../fixtures/sharedAnnotations';
 import { copyInto, makeTempDir, removeTempDir, writeSyntheticPyramid } from '../../fixtures/syntheticSlides';
+import { useHandlerHarness } from './handlerHarness';
 
 const MITOTIC_FIGURE = 1;
 const IMPOSTER = 2;
@@ -36,39 +32,19 @@ afterAll(async () => {
 
 type SentEvent = { [N in EventName]: { name: N; payload: EventPayload<N> } }[EventName];
 
-let dir: string;
-let workspace: Workspace;
-let table: HandlerTable;
+const harness = useHandlerHarness('mitobench-annotation-calls-');
+const { ok, failure } = harness;
 let sent: SentEvent[];
-beforeEach(async () => {
-  dir = await makeTempDir('mitobench-annotation-calls-');
-  workspace = new Workspace(new AppSettings(path.join(dir, 'settings', 'settings.json')), 'browser', 'test');
-  table = createHandlerTable(workspace);
+beforeEach(() => {
   sent = [];
-  workspace.onEvent((name, payload) => sent.push({ name, payload } as SentEvent));
+  harness.workspace.onEvent((name, payload) => sent.push({ name, payload } as SentEvent));
 });
-afterEach(async () => {
-  await workspace.closeProject();
-  await removeTempDir(dir);
-});
-
-async function ok<N extends CallName>(name: N, input: unknown): Promise<CallOutput<N>> {
-  const envelope = await dispatch(table, name, input);
-  if (!envelope.ok) throw new Error(`${name} failed: ${JSON.stringify(envelope.error)}`);
-  return envelope.result as CallOutput<N>;
-}
-
-async function failure(name: string, input: unknown): Promise<ErrorInfo> {
-  const envelope: Envelope<unknown> = await dispatch(table, name, input);
-  expect(envelope.ok, `${name} should have failed`).toBe(false);
-  return (envelope as { ok: false; error: ErrorInfo }).error;
-}
 
 function annotationEvents(): EventPayload<'annotations.changed'>[] {
   return sent.flatMap((event) => (event.name === 'annotations.changed' ? [event.payload] : []));
 }
 
-const projectFolder = () => path.join(dir, 'project');
+const projectFolder = () => path.join(harness.dir, 'project');
 
 async function openProject(files: string[]): Promise<SlideSummary[]> {
   await ok('project.create', { folder: projectFolder(), name: 'Annotations' });
@@ -96,7 +72,7 @@ describe('annotation calls without a project', () => {
   it('answer no-project', async () => {
     expect((await failure('annotations.classes', {})).code).toBe('no-project');
     expect((await failure('annotations.undo', { actorId: 1 })).code).toBe('no-project');
-    expect((await failure('interop.preview', { path: path.join(dir, 'x.json') })).code).toBe('no-project');
+    expect((await failure('interop.preview', { path: path.join(harness.dir, 'x.json') })).code).toBe('no-project');
   });
 });
 
@@ -232,7 +208,7 @@ describe('labelling through the calls', () => {
 
 describe('importing annotation files through the calls', () => {
   function writeSample(fileName = 'sample.json'): string {
-    const file = path.join(dir, fileName);
+    const file = path.join(harness.dir, fileName);
     fs.writeFileSync(file, JSON.stringify(sampleMidogDocument(), null, 2));
     return file;
   }
@@ -304,7 +280,7 @@ describe('importing annotation files through the calls', () => {
   it('answers a truncated file with an invalid-argument envelope naming it, and writes nothing', async () => {
     await openProject([slideFile]);
     const actor = await ok('annotations.ensureAnnotator', { name: 'Importer', kind: 'person' });
-    const file = path.join(dir, 'truncated.json');
+    const file = path.join(harness.dir, 'truncated.json');
     const whole = JSON.stringify(sampleMidogDocument());
     fs.writeFileSync(file, whole.slice(0, Math.floor(whole.length / 2)));
     const before = projectRows();
@@ -326,9 +302,9 @@ describe('importing annotation files through the calls', () => {
   it('refuses a missing file, an unknown extension and an unknown actor, naming what is wrong', async () => {
     await openProject([slideFile]);
     const actor = await ok('annotations.ensureAnnotator', { name: 'Importer', kind: 'person' });
-    const missing = path.join(dir, 'nowhere.json');
+    const missing = path.join(harness.dir, 'nowhere.json');
     expect(await failure('interop.preview', { path: missing })).toMatchObject({ code: 'invalid-argument', file: missing });
-    const odd = path.join(dir, 'labels.xyz');
+    const odd = path.join(harness.dir, 'labels.xyz');
     fs.writeFileSync(odd, 'x');
     expect(await failure('interop.preview', { path: odd })).toMatchObject({ code: 'invalid-argument', file: odd });
     expect(await failure('interop.import', { path: writeSample(), actorId: actor.id + 100 })).toMatchObject({

@@ -1,17 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Envelope, ErrorInfo } from '../../../src-main/contract/errors';
 import type { AddSlidesResult, AppInfo, ProjectSummary, SlideSummary } from '../../../src-main/contract/schemas';
 import { dispatch } from '../../../src-main/handlers/dispatch';
-import { createHandlerTable, type HandlerTable } from '../../../src-main/handlers/handlerTable';
-import { Workspace } from '../../../src-main/handlers/Workspace';
-import { AppSettings } from '../../../src-main/services/project/AppSettings';
+import type { HandlerTable } from '../../../src-main/handlers/handlerTable';
 import { PROJECT_FILE_NAME } from '../../../src-main/services/project/ProjectDatabase';
 import { LATEST_SCHEMA_VERSION } from '../../../src-main/services/project/migrations';
 import { copyInto, makeTempDir, removeTempDir, writeSyntheticImage, writeSyntheticPyramid } from '../../fixtures/syntheticSlides';
 import type { SyntheticSlide } from '../../fixtures/syntheticSlides';
+import { useHandlerHarness } from './handlerHarness';
 
 let sources: string;
 let pyramid: SyntheticSlide;
@@ -25,34 +24,25 @@ afterAll(async () => {
   await removeTempDir(sources);
 });
 
-let dir: string;
-let workspace: Workspace;
-let table: HandlerTable;
-beforeEach(async () => {
-  dir = await makeTempDir('mitobench-dispatch-');
-  workspace = new Workspace(new AppSettings(path.join(dir, 'settings', 'settings.json')), 'browser', 'test');
-  table = createHandlerTable(workspace);
-});
-afterEach(async () => {
+const harness = useHandlerHarness('mitobench-dispatch-');
+afterEach(() => {
   vi.restoreAllMocks();
-  await workspace.closeProject();
-  await removeTempDir(dir);
 });
 
-async function ok<T>(name: string, input: unknown, handlers: HandlerTable = table): Promise<T> {
+async function ok<T>(name: string, input: unknown, handlers: HandlerTable = harness.table): Promise<T> {
   const envelope = await dispatch(handlers, name, input);
   if (!envelope.ok) throw new Error(`${name} failed: ${JSON.stringify(envelope.error)}`);
   return envelope.result as T;
 }
 
-async function failure(name: string, input: unknown, handlers: HandlerTable = table): Promise<ErrorInfo> {
+async function failure(name: string, input: unknown, handlers: HandlerTable = harness.table): Promise<ErrorInfo> {
   const envelope: Envelope<unknown> = await dispatch(handlers, name, input);
   expect(envelope.ok, `${name} should have failed`).toBe(false);
   return (envelope as { ok: false; error: ErrorInfo }).error;
 }
 
 async function openProjectWithSlide(file: string): Promise<SlideSummary> {
-  await ok<ProjectSummary>('project.create', { folder: path.join(dir, 'project'), name: 'Study' });
+  await ok<ProjectSummary>('project.create', { folder: path.join(harness.dir, 'project'), name: 'Study' });
   const result = await ok<AddSlidesResult>('slides.add', { paths: [file] });
   expect(result.failed).toEqual([]);
   return result.added[0]!;
@@ -92,7 +82,7 @@ describe('argument validation', () => {
     expect((await failure('settings.setLanguage', { language: 'de' })).message).toMatch(/^settings\.setLanguage: language: /);
     expect((await failure('slides.add', { paths: [] })).message).toMatch(/^slides\.add: paths: /);
     expect((await failure('slides.add', { paths: [''] })).message).toMatch(/^slides\.add: paths\.0: /);
-    expect((await failure('project.create', { folder: dir, name: '  ' })).message).toMatch(/^project\.create: name: /);
+    expect((await failure('project.create', { folder: harness.dir, name: '  ' })).message).toMatch(/^project\.create: name: /);
   });
 
   it('names the missing field', async () => {
@@ -109,14 +99,14 @@ describe('argument validation', () => {
 
   it('validates before anything else, so bad arguments never reach a handler', async () => {
     const setTags = vi.fn();
-    const spied: HandlerTable = { ...table, 'slides.setTags': setTags };
+    const spied: HandlerTable = { ...harness.table, 'slides.setTags': setTags };
     await failure('slides.setTags', { slideId: -1, tags: [] }, spied);
     expect(setTags).not.toHaveBeenCalled();
   });
 
   it('passes only the fields the contract knows to the handler', async () => {
     const remove = vi.fn(() => ({}));
-    const spied: HandlerTable = { ...table, 'slides.remove': remove };
+    const spied: HandlerTable = { ...harness.table, 'slides.remove': remove };
     await ok('slides.remove', { slideId: 3, path: '/etc/passwd', __proto__: { admin: true } }, spied);
     expect(remove).toHaveBeenCalledWith({ slideId: 3 });
   });
@@ -139,7 +129,7 @@ describe('errors a user sees', () => {
   });
 
   it('reports a project written by a newer Mitobench as project-newer, naming the file', async () => {
-    const folder = path.join(dir, 'future');
+    const folder = path.join(harness.dir, 'future');
     await ok('project.create', { folder, name: 'Future' });
     await ok('project.close', {});
     const file = path.join(folder, PROJECT_FILE_NAME);
@@ -155,13 +145,13 @@ describe('errors a user sees', () => {
   });
 
   it('reports a folder without a project as not-found, and an existing project as file-exists', async () => {
-    const empty = path.join(dir, 'empty');
+    const empty = path.join(harness.dir, 'empty');
     fs.mkdirSync(empty);
     expect(await failure('project.open', { folder: empty })).toMatchObject({
       code: 'not-found',
       file: path.join(empty, PROJECT_FILE_NAME),
     });
-    const folder = path.join(dir, 'p');
+    const folder = path.join(harness.dir, 'p');
     await ok('project.create', { folder, name: 'P' });
     expect(await failure('project.create', { folder, name: 'Again' })).toMatchObject({
       code: 'file-exists',
@@ -170,29 +160,29 @@ describe('errors a user sees', () => {
   });
 
   it('keeps the open project when opening another one fails', async () => {
-    const folder = path.join(dir, 'current');
+    const folder = path.join(harness.dir, 'current');
     await ok('project.create', { folder, name: 'Current' });
-    await failure('project.open', { folder: path.join(dir, 'not-a-project') });
+    await failure('project.open', { folder: path.join(harness.dir, 'not-a-project') });
     await failure('project.create', { folder, name: 'Duplicate' });
     expect((await ok<AppInfo>('app.info', {})).project).toMatchObject({ folder, name: 'Current' });
     expect(await ok('slides.list', {})).toEqual([]);
   });
 
   it('reports an unreadable slide as slide-unreadable, naming the file', async () => {
-    const file = await copyInto(png.path, dir, 'crop.png');
+    const file = await copyInto(png.path, harness.dir, 'crop.png');
     const slide = await openProjectWithSlide(file);
     const error = await failure('slides.setReader', { slideId: slide.id, reader: 'tiff' });
     expect(error).toEqual({ code: 'slide-unreadable', file, message: `${file}: not a TIFF file (bad byte-order mark)` });
   });
 
   it('reports a missing file as not-found, naming it', async () => {
-    const slide = await openProjectWithSlide(await copyInto(pyramid.path, dir, 'slide.tif'));
-    const nowhere = path.join(dir, 'nowhere.tif');
+    const slide = await openProjectWithSlide(await copyInto(pyramid.path, harness.dir, 'slide.tif'));
+    const nowhere = path.join(harness.dir, 'nowhere.tif');
     expect(await failure('slides.relink', { slideId: slide.id, path: nowhere })).toMatchObject({ code: 'not-found', file: nowhere });
   });
 
   it('reports a relink to another file as invalid-argument, naming that file', async () => {
-    const slide = await openProjectWithSlide(await copyInto(pyramid.path, dir, 'slide.tif'));
+    const slide = await openProjectWithSlide(await copyInto(pyramid.path, harness.dir, 'slide.tif'));
     const error = await failure('slides.relink', { slideId: slide.id, path: png.path });
     expect(error.code).toBe('invalid-argument');
     expect(error.file).toBe(png.path);
@@ -200,18 +190,18 @@ describe('errors a user sees', () => {
   });
 
   it('reports a relink to the file of another slide as a user-facing error naming that file', async () => {
-    const first = await copyInto(pyramid.path, dir, 'first.tif');
-    const second = await copyInto(pyramid.path, dir, 'second.tif');
+    const first = await copyInto(pyramid.path, harness.dir, 'first.tif');
+    const second = await copyInto(pyramid.path, harness.dir, 'second.tif');
     const slide = await openProjectWithSlide(first);
     await ok<AddSlidesResult>('slides.add', { paths: [second] });
-    fs.renameSync(first, path.join(dir, 'first-moved.tif'));
+    fs.renameSync(first, path.join(harness.dir, 'first-moved.tif'));
     const error = await failure('slides.relink', { slideId: slide.id, path: second });
     expect(error).toMatchObject({ file: second, message: `${second}: this file is already the project's slide "second.tif"` });
     expect(error.code).not.toBe('internal');
   });
 
   it('reports a slide whose file changed since it was added as slide-unreadable, naming the file', async () => {
-    const file = await copyInto(pyramid.path, dir, 'slide.tif');
+    const file = await copyInto(pyramid.path, harness.dir, 'slide.tif');
     const slide = await openProjectWithSlide(file);
     fs.appendFileSync(file, Buffer.alloc(10));
     expect(await failure('slides.tileSource', { slideId: slide.id })).toEqual({
@@ -222,7 +212,7 @@ describe('errors a user sees', () => {
   });
 
   it('reports a slide id that is not in the project as not-found', async () => {
-    await openProjectWithSlide(await copyInto(pyramid.path, dir, 'slide.tif'));
+    await openProjectWithSlide(await copyInto(pyramid.path, harness.dir, 'slide.tif'));
     expect(await failure('slides.tileSource', { slideId: 999 })).toEqual({
       code: 'not-found',
       message: 'slide 999 is not in this project',
@@ -232,7 +222,7 @@ describe('errors a user sees', () => {
   it('wraps an unexpected failure as internal and keeps running', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const broken: HandlerTable = {
-      ...table,
+      ...harness.table,
       'slides.list': () => {
         throw new Error('disk on fire');
       },
@@ -243,7 +233,7 @@ describe('errors a user sees', () => {
 
   it('refuses to send a result that breaks the contract', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const broken = { ...table, 'app.info': () => ({ version: 1 }) } as unknown as HandlerTable;
+    const broken = { ...harness.table, 'app.info': () => ({ version: 1 }) } as unknown as HandlerTable;
     expect((await failure('app.info', {}, broken)).code).toBe('internal');
   });
 });
@@ -251,8 +241,8 @@ describe('errors a user sees', () => {
 describe('successful calls', () => {
   it('creates a project, adds slides and announces the changes', async () => {
     const events: [string, unknown][] = [];
-    workspace.onEvent((name, payload) => events.push([name, payload]));
-    const folder = path.join(dir, 'project');
+    harness.workspace.onEvent((name, payload) => events.push([name, payload]));
+    const folder = path.join(harness.dir, 'project');
     const summary = await ok<ProjectSummary>('project.create', { folder, name: '  Canine lymphoma ' });
     expect(summary).toMatchObject({ folder, name: 'Canine lymphoma', slideCount: 0 });
 

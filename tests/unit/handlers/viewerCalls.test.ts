@@ -1,12 +1,7 @@
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CallName, CallOutput } from '../../../src-main/contract/api';
-import type { Envelope, ErrorInfo } from '../../../src-main/contract/errors';
-import { dispatch } from '../../../src-main/handlers/dispatch';
-import { createHandlerTable, type HandlerTable } from '../../../src-main/handlers/handlerTable';
-import { Workspace } from '../../../src-main/handlers/Workspace';
-import { AppSettings } from '../../../src-main/services/project/AppSettings';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir, writeSyntheticPyramid } from '../../fixtures/syntheticSlides';
+import { useHandlerHarness } from './handlerHarness';
 
 let sources: string;
 let slideFile: string;
@@ -18,30 +13,8 @@ afterAll(async () => {
   await removeTempDir(sources);
 });
 
-let dir: string;
-let workspace: Workspace;
-let table: HandlerTable;
-beforeEach(async () => {
-  dir = await makeTempDir('mitobench-viewer-calls-');
-  workspace = new Workspace(new AppSettings(path.join(dir, 'settings', 'settings.json')), 'browser', 'test');
-  table = createHandlerTable(workspace);
-});
-afterEach(async () => {
-  await workspace.closeProject();
-  await removeTempDir(dir);
-});
-
-async function ok<N extends CallName>(name: N, input: unknown): Promise<CallOutput<N>> {
-  const envelope = await dispatch(table, name, input);
-  if (!envelope.ok) throw new Error(`${name} failed: ${JSON.stringify(envelope.error)}`);
-  return envelope.result as CallOutput<N>;
-}
-
-async function failure(name: string, input: unknown): Promise<ErrorInfo> {
-  const envelope: Envelope<unknown> = await dispatch(table, name, input);
-  expect(envelope.ok, `${name} should have failed`).toBe(false);
-  return (envelope as { ok: false; error: ErrorInfo }).error;
-}
+const harness = useHandlerHarness('mitobench-viewer-calls-');
+const { ok, failure } = harness;
 
 describe('class editing calls', () => {
   it('answer no-project without a project', async () => {
@@ -49,7 +22,7 @@ describe('class editing calls', () => {
   });
 
   it('add, rename, recolour, re-key and delete (soft: votes kept), refusing duplicates by field', async () => {
-    await ok('project.create', { folder: path.join(dir, 'project'), name: 'Classes' });
+    await ok('project.create', { folder: path.join(harness.dir, 'project'), name: 'Classes' });
     const [slide] = (await ok('slides.add', { paths: [slideFile] })).added;
     const before = await ok('annotations.classes', {});
 

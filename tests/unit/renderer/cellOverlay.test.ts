@@ -122,6 +122,32 @@ describe('the cell overlay', () => {
     expect(context.painted('stroke')).toHaveLength(2);
   });
 
+  it('draws point cells straight from parallel arrays, asking the colour of each distinct key once', () => {
+    const overlay = new CellOverlay();
+    const count = 1000;
+    const xs = Float64Array.from({ length: count }, (_, i) => 20 + (i % 40) * 30);
+    const ys = Float64Array.from({ length: count }, (_, i) => 20 + Math.floor(i / 40) * 30);
+    const keys = Int32Array.from({ length: count }, (_, i) => (i % 4) - 1);
+    const asked: number[] = [];
+    const colourOfKey = (key: number) => {
+      asked.push(key);
+      return key === -1 ? '#f59f00' : key === 0 ? '#868e96' : key === 1 ? '#ff0000' : '#00ff00';
+    };
+    const region = annotation(5000, { shape: 'rectangle', x: 100, y: 100, width: 200, height: 100 });
+    overlay.setCells({ xs, ys, keys }, [region], colourOfKey, () => '#ff0000');
+    expect(asked.sort()).toEqual([-1, 0, 1, 2]);
+    expect(overlay.cellCount).toBe(count);
+    expect(overlay.regionCount).toBe(1);
+    const context = new RecordingContext();
+    const stats = overlay.draw(context as unknown as OverlayContext, { zoom: 0.5, offsetX: 0, offsetY: 0 }, 1400, 900);
+    expect(stats.levelOfDetail).toBe('squares');
+    expect(stats.cellsDrawn).toBe(count);
+    expect(stats.regionsDrawn).toBe(1);
+    // One fill per key's colour; the region shares the red of key 1 (one halo and one colour stroke).
+    expect(context.painted('fill').map((call) => call.style).sort()).toEqual(['#00ff00', '#868e96', '#f59f00', '#ff0000']);
+    expect(context.painted('stroke').map((call) => call.style)).toEqual(['rgba(255, 255, 255, 0.9)', '#ff0000']);
+  });
+
   it('turns colours into ImageData pixels (RGBA in memory)', () => {
     const bytes = new Uint8Array(new Uint32Array([pixelOf('#102030')]).buffer);
     expect([...bytes]).toEqual([0x10, 0x20, 0x30, 0xff]);

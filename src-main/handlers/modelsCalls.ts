@@ -1,0 +1,51 @@
+/// <reference types="electron-vite/node" />
+import type { Database } from 'better-sqlite3';
+import workerMainPath from '../services/models/runtime/workerMain?modulePath';
+import { ModelRegistry } from '../services/models/ModelRegistry';
+import { ModelRuntime } from '../services/models/runtime/ModelRuntime';
+import type { HandlerTable } from './handlerTable';
+import type { Workspace } from './Workspace';
+
+type ModelsCalls = Pick<HandlerTable, 'models.list' | 'models.register' | 'models.remove' | 'models.providers' | 'models.testRun'>;
+
+/** One registry per open project database. */
+const registries = new WeakMap<Database, ModelRegistry>();
+
+function registryOf(workspace: Workspace): ModelRegistry {
+  const project = workspace.database();
+  let registry = registries.get(project.db);
+  if (!registry) {
+    registry = new ModelRegistry(project.db, project.cacheFolder);
+    registries.set(project.db, registry);
+  }
+  return registry;
+}
+
+/** One runtime per process: providers are probed once, on first use. */
+let runtime: ModelRuntime | null = null;
+function runtimeOf(): ModelRuntime {
+  runtime ??= new ModelRuntime({ entry: { file: workerMainPath } });
+  return runtime;
+}
+
+export function modelsHandlers(workspace: Workspace): ModelsCalls {
+  return {
+    'models.list': () => registryOf(workspace).list(),
+    'models.register': async ({ path, embeddingOutput }) => {
+      const registry = registryOf(workspace);
+      const { result } = await workspace.jobs().run('models.register', `Register model ${path}`, { path }, (job) =>
+        registry.register(path, { embeddingOutput, signal: job.signal, progress: (done, total, message) => job.progress(done, total, message) }),
+      );
+      return result;
+    },
+    'models.remove': async ({ modelId }) => {
+      await registryOf(workspace).remove(modelId);
+      return {};
+    },
+    'models.providers': () => runtimeOf().providers(),
+    'models.testRun': async ({ modelId, provider }) => {
+      const model = registryOf(workspace).get(modelId);
+      return runtimeOf().testRun(model.onnxPath, { name: model.config.inputName, dims: model.config.inputShape }, provider);
+    },
+  };
+}

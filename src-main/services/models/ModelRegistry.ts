@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Database } from 'better-sqlite3';
+import { UserFacingError } from '../../contract/errors';
+import type { ModelConfig, ModelInfo } from '../../contract/modelsSchemas';
+import { GraphError } from '../graph/GraphError';
+import { VitCheckpoint } from './architecture/VitCheckpoint';
+import { embeddingWidth } from './architecture/VitArchitecture';
+import { CheckpointError } from './CheckpointError';
+import { OnnxModelFile } from './checkpoints/OnnxModelFile';
+import type { OnnxValueInfo } from './checkpoints/OnnxModelFile';
+
+export interface RegisterOptions {
+  /** ONNX files: the output that is the embedding (default: the first output). */
+  readonly embeddingOutput?: string;
+  readonly signal?: AbortSignal;
+  readonly progress?: (done: number, total: number | null, message?: string) => void;
+}
+
+interface ModelRow {
+  id: number;
+  name: string;
+  kind: 'checkpoint-folder' | 'onnx-file';
+  source_path: string;
+  file_hash: string;
+  preset_id: string | null;
+  config_json: string;
+  embedding_output: string;
+  parameter_count: number;
+  onnx_path: string;
+  created_at: string;
+}
+
+/** The outputs a user may choose as an ONNX file's embedding, and the intermediate values it declares. */
+export interface OnnxOutputChoice {
+  readonly outputs: readonly OnnxValueInfo[];
+  readonly valueInfo: readonly OnnxValueInfo[];
+}
+
+/** SHA-256 of a file, read as a stream (weights files are gigabytes). */
+export async function hashFile(filePath: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  const stream = createReadStream(filePath, { highWaterMark: 4 << 20, signal });
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * The project's foundation models. A checkpoint folder is compiled into
+ * `<cache>/models/<hash>/model.onnx` (+ `.data`); an ONNX file is used where it is, with a chosen
+ * output as the embedding. Failures name the file and the tensor or field (the readers' words)
+ * and register nothing.
+ */
+export class ModelRegistry {
+  constructor(
+    private readonly db: Database,
+    private readonly cacheFolder: string,
+  ) {}
+
+  list(): ModelInfo[] {
+    return (this.db.prepare('SELECT * FROM models ORDER BY id').all() as ModelRow[]).map(toInfo);
+  }
+
+  get(modelId: number): ModelInfo {
+    const row = this.db.prepare('SELECT * FROM models WHERE id = ?').get(modelId) as ModelRow | undefined;
+    if (!row) throw new UserFacingError('not-found', `There is no model ${modelId} in this project.`);
+    return toInfo(row);
+  }
+
+  /** Registers a checkpoint folder or an .onnx file. */
+  async register(sourcePath: string, options: RegisterOptions = {}): Promise<ModelInfo> {
+    const resolved = path.resolve(sourcePath);
+    const stat = await fs.stat(resolved).catch(() => null);
+    if (!stat) throw new UserFacingError('not-found', `${resolved}: no such file or folder`, resolved);
+    try {
+      if (stat.isDirectory()) return await this.registerCheckpoint(resolved, options);
+      if (resolved.toLowerCase().endsWith('.onnx')) return await this.registerOnnx(resolved, options);
+    } catch (error) {
+      if (error instanceof CheckpointError) throw new UserFacingError('invalid-argument', error.message, error.filePath);
+      if (error instanceof GraphError) throw new UserFacingError('invalid-argument', `${resolved}: ${error.message}`, resolved);
+      throw error;
+    }
+    throw new UserFacingError('invalid-argument', `${resolved}: not a checkpoint folder (config.json + weights) or an .onnx file`, resolved);
+  }
+
+  /** An ONNX file's outputs and declared intermediate values, for choosing the embedding. */
+  async onnxOutputs(filePath: string): Promise<OnnxOutputChoice> {
+    const model = await OnnxModelFile.open(filePath);
+    try {
+      return { outputs: model.outputs, valueInfo: model.valueInfo };
+    } finally {
+      await model.close();
+    }
+  }
+
+  async remove(modelId: number): Promise<void> {
+    const model = this.get(modelId);
+    this.db.prepare('DELETE FROM models WHERE id = ?').run(modelId);
+    const stillUsed = this.db.prepare('SELECT 1 FROM models WHERE onnx_path = ?').get(model.onnxPath) !== undefined;
+    if (model.kind === 'checkpoint-folder' && !stillUsed) {
+      await fs.rm(path.dirname(model.onnxPath), { recursive: true, force: true });
+    }
+  }
+
+  private async registerCheckpoint(folder: string, options: RegisterOptions): Promise<ModelInfo> {
+    options.progress?.(0, 3, path.basename(folder));
+    const checkpoint = await VitCheckpoint.open(folder);
+    try {
+      const fileHash = await hashFile(checkpoint.weightsPath, options.signal);
+      options.progress?.(1, 3, path.basename(checkpoint.weightsPath));
+      const outputFolder = path.join(this.cacheFolder, 'models', fileHash);
+      const onnxPath = path.join(outputFolder, 'model.onnx');
+      await fs.mkdir(outputFolder, { recursive: true });
+      let compiled;
+      try {
+        compiled = await checkpoint.writeModel(onnxPath);
+      } catch (error) {
+        if (this.db.prepare('SELECT 1 FROM models WHERE onnx_path = ?').get(onnxPath) === undefined) await fs.rm(outputFolder, { recursive: true, force: true });
+        throw error;
+      }
+      options.progress?.(2, 3, path.basename(onnxPath));
+      const { config, embedding } = compiled;
+      const architecture = checkpoint.inspected.architecture;
+      const preset = checkpoint.recognition.kind === 'matched' ? checkpoint.recognition.preset : null;
+      const preprocessing = preset?.preprocessing ?? (await configPreprocessing(checkpoint.configPath));
+      const parameterCount = compiled.graph.initializers.reduce((sum, { tensor }) => sum + tensor.shape.reduce((product, dim) => product * dim, 1), 0);
+      const imageSize = config.imageSize;
+      const modelConfig: ModelConfig = {
+        architecture: checkpoint.configured.description,
+        inputName: compiled.graph.inputs[0]!.name,
+        inputShape: [1, architecture.inChannels, imageSize, imageSize],
+        imageSize,
+        patchSize: architecture.patchSize,
+        dim: architecture.dim,
+        depth: architecture.depth,
+        heads: architecture.heads,
+        mlp: architecture.mlp,
+        mean: preprocessing ? [...preprocessing.mean] : null,
+        std: preprocessing ? [...preprocessing.std] : null,
+        interpolation: preprocessing?.interpolation ?? null,
+        umPerPixel: preset?.umPerPixel ?? null,
+        embeddingRule: embedding,
+        embeddingSize: embeddingWidth(architecture.dim, embedding),
+      };
+      const row = this.insert({
+        name: path.basename(folder),
+        kind: 'checkpoint-folder',
+        sourcePath: folder,
+        fileHash,
+        presetId: preset?.id ?? null,
+        config: modelConfig,
+        embeddingOutput: 'embedding',
+        parameterCount,
+        onnxPath,
+      });
+      options.progress?.(3, 3);
+      return row;
+    } finally {
+      await checkpoint.close();
+    }
+  }
+
+  private async registerOnnx(filePath: string, options: RegisterOptions): Promise<ModelInfo> {
+    options.progress?.(0, 2, path.basename(filePath));
+    const model = await OnnxModelFile.open(filePath);
+    let modelConfig: ModelConfig;
+    let embeddingOutput: string;
+    let parameterCount: number;
+    try {
+      const output = options.embeddingOutput === undefined ? model.outputs[0] : model.outputs.find((candidate) => candidate.name === options.embeddingOutput);
+      if (!output) {
+        const names = model.outputs.map((candidate) => `"${candidate.name}"`).join(', ') || 'none';
+        throw new CheckpointError(filePath, options.embeddingOutput === undefined ? 'has no outputs' : `has no output "${options.embeddingOutput}" (its outputs: ${names})`);
+      }
+      const input = model.inputs[0];
+      if (!input) throw new CheckpointError(filePath, 'has no inputs to feed');
+      if (input.dtype !== 'F32') throw new CheckpointError(filePath, `input "${input.name}" is ${input.dtype ?? 'not a tensor'}; an image embedder takes float32 pixels`);
+      // Symbolic dimensions: batch 1 first, then the usual 3 × 224 × 224 of a pathology tile.
+      const inputShape = (input.shape ?? [1, 3, 224, 224]).map((dim, i) => (typeof dim === 'number' && dim > 0 ? dim : i === 0 ? 1 : i === 1 ? 3 : 224));
+      const last = output.shape?.at(-1);
+      embeddingOutput = output.name;
+      parameterCount = model.tensors().reduce((sum, entry) => sum + entry.shape.reduce((product, dim) => product * dim, 1), 0);
+      const spatial = inputShape.length === 4 && inputShape[2] === inputShape[3] ? inputShape[2]! : null;
+      modelConfig = {
+        architecture: `ONNX ${model.graphName || path.basename(filePath)}${model.producerName ? ` (${model.producerName})` : ''}`,
+        inputName: input.name,
+        inputShape,
+        imageSize: spatial,
+        patchSize: null,
+        dim: null,
+        depth: null,
+        heads: null,
+        mlp: null,
+        mean: null,
+        std: null,
+        interpolation: null,
+        umPerPixel: null,
+        embeddingRule: null,
+        embeddingSize: typeof last === 'number' && last > 0 ? last : null,
+      };
+    } finally {
+      await model.close();
+    }
+    const fileHash = await hashFile(filePath, options.signal);
+    options.progress?.(1, 2, path.basename(filePath));
+    const info = this.insert({
+      name: path.basename(filePath, path.extname(filePath)),
+      kind: 'onnx-file',
+      sourcePath: filePath,
+      fileHash,
+      presetId: null,
+      config: modelConfig,
+      embeddingOutput,
+      parameterCount,
+      onnxPath: filePath,
+    });
+    options.progress?.(2, 2);
+    return info;
+  }
+
+  private insert(model: Omit<ModelInfo, 'id' | 'createdAt'>): ModelInfo {
+    const existing = this.db
+      .prepare('SELECT id FROM models WHERE source_path = ? AND file_hash = ? AND embedding_output = ?')
+      .get(model.sourcePath, model.fileHash, model.embeddingOutput) as { id: number } | undefined;
+    if (existing) throw new UserFacingError('invalid-argument', `${model.sourcePath}: already registered as model ${existing.id}`, model.sourcePath);
+    const createdAt = new Date().toISOString();
+    const id = Number(
+      this.db
+        .prepare(
+          `INSERT INTO models (name, kind, source_path, file_hash, preset_id, config_json, embedding_output, parameter_count, onnx_path, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(model.name, model.kind, model.sourcePath, model.fileHash, model.presetId, JSON.stringify(model.config), model.embeddingOutput, model.parameterCount, model.onnxPath, createdAt)
+        .lastInsertRowid,
+    );
+    return { ...model, id, createdAt };
+  }
+}
+
+function toInfo(row: ModelRow): ModelInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    sourcePath: row.source_path,
+    fileHash: row.file_hash,
+    presetId: row.preset_id,
+    config: JSON.parse(row.config_json) as ModelConfig,
+    embeddingOutput: row.embedding_output,
+    parameterCount: row.parameter_count,
+    onnxPath: row.onnx_path,
+    createdAt: row.created_at,
+  };
+}
+
+/** mean/std/interpolation from a timm config's pretrained_cfg, when it states them. */
+async function configPreprocessing(configPath: string): Promise<{ mean: number[]; std: number[]; interpolation: string | undefined } | null> {
+  const parsed = JSON.parse(await fs.readFile(configPath, 'utf8')) as { pretrained_cfg?: { mean?: unknown; std?: unknown; interpolation?: unknown } };
+  const cfg = parsed.pretrained_cfg;
+  const triple = (value: unknown) => (Array.isArray(value) && value.length === 3 && value.every((x) => typeof x === 'number') ? (value as number[]) : null);
+  const mean = triple(cfg?.mean);
+  const std = triple(cfg?.std);
+  if (!mean || !std) return null;
+  return { mean, std, interpolation: typeof cfg?.interpolation === 'string' ? cfg.interpolation : undefined };
+}

@@ -1,0 +1,66 @@
+import { Worker } from 'node:worker_threads';
+import type { ExecutionProvider, FloatTensor, OpenedSession, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
+
+/** Where the worker's code is: the built `workerMain` file, plus Node options (tests load the TypeScript through tsx). */
+export interface WorkerEntry {
+  readonly file: string;
+  readonly execArgv?: readonly string[];
+}
+
+type Pending = { resolve: (result: WorkerResult) => void; reject: (error: Error) => void };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** One ONNX Runtime session in its own worker thread, so a run never blocks the main thread. */
+export class SessionWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | null = null;
+
+  constructor(entry: WorkerEntry) {
+    const data: SessionWorkerData = { kind: 'mitobench-session-worker' };
+    this.worker = new Worker(entry.file, { workerData: data, execArgv: entry.execArgv ? [...entry.execArgv] : undefined });
+    this.worker.on('message', (response: WorkerResponse) => {
+      const waiting = this.pending.get(response.id);
+      if (!waiting) return;
+      this.pending.delete(response.id);
+      if (response.ok) waiting.resolve(response.result);
+      else waiting.reject(new Error(response.message));
+    });
+    const failAll = (error: Error) => {
+      this.failure = error;
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', failAll);
+    this.worker.on('exit', (code) => failAll(new Error(`the model worker stopped (exit code ${code})`)));
+  }
+
+  private request<T extends WorkerResult['type']>(message: DistributiveOmit<WorkerRequest, 'id'> & { type: T }): Promise<Extract<WorkerResult, { type: T }>> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (result: WorkerResult) => void, reject });
+      this.worker.postMessage({ ...message, id } as WorkerRequest);
+    });
+  }
+
+  async open(modelPath: string, provider: ExecutionProvider): Promise<OpenedSession> {
+    return (await this.request({ type: 'open', modelPath, provider })).session;
+  }
+
+  async run(feeds: Readonly<Record<string, FloatTensor>>, outputs: readonly string[]): Promise<Readonly<Record<string, FloatTensor>>> {
+    return (await this.request({ type: 'run', feeds, outputs })).outputs;
+  }
+
+  /** Milliseconds per forward pass on random input of `dims`, after `warmup` untimed passes. */
+  async time(inputName: string, dims: readonly number[], runs: number, warmup = 2): Promise<number> {
+    return (await this.request({ type: 'time', inputName, dims, runs, warmup })).msPerRun;
+  }
+
+  /** Releases the session and ends the thread. */
+  async close(): Promise<void> {
+    if (!this.failure) await this.request({ type: 'close' }).catch(() => undefined);
+    await this.worker.terminate();
+  }
+}

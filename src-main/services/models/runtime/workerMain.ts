@@ -1,0 +1,83 @@
+import { parentPort, workerData } from 'node:worker_threads';
+// The one module of the app that loads ONNX Runtime itself; it runs only inside a worker thread.
+import * as ort from 'onnxruntime-node';
+import type { FloatTensor, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
+
+/**
+ * A worker thread holding at most one ONNX Runtime session. Requests are answered in order;
+ * failures come back as messages (the session's own error text), never as a crashed worker.
+ */
+let session: ort.InferenceSession | null = null;
+
+function requireSession(): ort.InferenceSession {
+  if (!session) throw new Error('no session is open in this worker');
+  return session;
+}
+
+function toOrt(tensor: FloatTensor): ort.Tensor {
+  return new ort.Tensor('float32', tensor.data, [...tensor.dims]);
+}
+
+async function handle(request: WorkerRequest): Promise<WorkerResult> {
+  switch (request.type) {
+    case 'open': {
+      if (session) await session.release();
+      session = null;
+      const created = await ort.InferenceSession.create(request.modelPath, {
+        executionProviders: [request.provider],
+        graphOptimizationLevel: 'all',
+        // Pitfall 11: the memory pattern nearly doubles peak memory at equal speed.
+        enableMemPattern: false,
+      });
+      session = created;
+      return { type: 'open', session: { inputNames: [...created.inputNames], outputNames: [...created.outputNames] } };
+    }
+    case 'run': {
+      const current = requireSession();
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, tensor] of Object.entries(request.feeds)) feeds[name] = toOrt(tensor);
+      const results = await current.run(feeds, [...request.outputs]);
+      const outputs: Record<string, FloatTensor> = {};
+      for (const name of request.outputs) {
+        const value = results[name];
+        if (!value) throw new Error(`the model gave no output "${name}"`);
+        if (value.type !== 'float32') throw new Error(`output "${name}" is ${value.type}, not float32`);
+        outputs[name] = { dims: [...value.dims], data: Float32Array.from(value.data as Float32Array) };
+      }
+      return { type: 'run', outputs };
+    }
+    case 'time': {
+      const current = requireSession();
+      const length = request.dims.reduce((product, dim) => product * dim, 1);
+      const data = new Float32Array(length);
+      for (let i = 0; i < length; i++) data[i] = Math.random() * 2 - 1;
+      const feeds = { [request.inputName]: new ort.Tensor('float32', data, [...request.dims]) };
+      // Pitfall 14: the first runs grow the memory pools; warm up before timing.
+      for (let i = 0; i < request.warmup; i++) await current.run(feeds);
+      const started = performance.now();
+      for (let i = 0; i < request.runs; i++) await current.run(feeds);
+      return { type: 'time', msPerRun: (performance.now() - started) / Math.max(1, request.runs) };
+    }
+    case 'close': {
+      if (session) await session.release();
+      session = null;
+      return { type: 'close' };
+    }
+  }
+}
+
+const port = parentPort;
+if (port && (workerData as SessionWorkerData | undefined)?.kind === 'mitobench-session-worker') {
+  let queue = Promise.resolve();
+  port.on('message', (request: WorkerRequest) => {
+    queue = queue.then(async () => {
+      let response: WorkerResponse;
+      try {
+        response = { id: request.id, ok: true, result: await handle(request) };
+      } catch (error) {
+        response = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+      }
+      port.postMessage(response);
+    });
+  });
+}

@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { Graph } from '../../../src-main/services/graph/Graph';
+import { matMul } from '../../../src-main/services/graph/ops/matMul';
+import { writeModel } from '../../../src-main/services/graph/writeModel';
+import { ModelRegistry, hashFile } from '../../../src-main/services/models/ModelRegistry';
+import { ProjectDatabase } from '../../../src-main/services/project/ProjectDatabase';
+import { makeTempDir, randomFloat32, removeTempDir, seededRandom } from '../graph/ortHarness';
+
+const GOLDEN = path.join(import.meta.dirname, 'architecture', 'golden');
+const dir = makeTempDir('mitobench-registry-');
+afterAll(() => removeTempDir(dir));
+
+let counter = 0;
+let project: ProjectDatabase;
+let registry: ModelRegistry;
+
+beforeEach(() => {
+  project = ProjectDatabase.create(path.join(dir, `project-${counter++}`), 'Models');
+  registry = new ModelRegistry(project.db, project.cacheFolder);
+  return () => project.close();
+});
+
+/** A golden checkpoint folder copied to a temporary place (safetensors weights only). */
+function copyGolden(name: string): string {
+  const folder = path.join(dir, `${name}-${counter++}`);
+  fs.mkdirSync(folder);
+  for (const file of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(GOLDEN, name, file), path.join(folder, file));
+  return folder;
+}
+
+describe('ModelRegistry', () => {
+  it('registers a timm checkpoint folder: compiles it into the project cache and runs in ONNX Runtime', async () => {
+    const folder = copyGolden('timm-gelu');
+    const steps: number[] = [];
+    const model = await registry.register(folder, { progress: (done) => steps.push(done) });
+    expect(steps.at(-1)).toBe(3);
+    expect(model).toMatchObject({ kind: 'checkpoint-folder', name: path.basename(folder), sourcePath: folder, embeddingOutput: 'embedding' });
+    expect(model.fileHash).toBe(await hashFile(path.join(folder, 'model.safetensors')));
+    expect(model.onnxPath).toBe(path.join(project.cacheFolder, 'models', model.fileHash, 'model.onnx'));
+    expect(model.config).toMatchObject({ dim: 32, depth: 2, heads: 2, patchSize: 16, mlp: 'gelu', embeddingRule: 'cls', embeddingSize: 32, mean: [0.5, 0.5, 0.5] });
+    expect(model.config.inputShape).toEqual([1, 3, model.config.imageSize, model.config.imageSize]);
+    expect(model.parameterCount).toBeGreaterThan(20_000);
+    expect(registry.list()).toEqual([model]);
+
+    const session = await ort.InferenceSession.create(model.onnxPath, { executionProviders: ['cpu'] });
+    const size = model.config.inputShape.reduce((a, b) => a * b, 1);
+    const result = await session.run({ [model.config.inputName]: new ort.Tensor('float32', new Float32Array(size).fill(0.1), model.config.inputShape) });
+    expect(result.embedding!.dims).toEqual([1, 32]);
+    await session.release();
+
+    await expect(registry.register(folder)).rejects.toThrow(/already registered/);
+    expect(registry.list()).toHaveLength(1);
+  });
+
+  it('registers an ONNX file with its first output, or a chosen one', async () => {
+    const graph = new Graph('embedder');
+    const x = graph.input('image', 'float32', [1, 3, 4, 4]);
+    const flat = matMul(graph, x, graph.initializer('w', 'float32', [4, 5], randomFloat32(20, seededRandom(3))));
+    graph.output(flat, 'features');
+    graph.output(matMul(graph, flat, graph.initializer('v', 'float32', [5, 2], randomFloat32(10, seededRandom(4)))), 'logits');
+    const file = path.join(dir, `embedder-${counter++}.onnx`);
+    await writeModel(graph, file);
+
+    const first = await registry.register(file);
+    expect(first).toMatchObject({ kind: 'onnx-file', onnxPath: file, embeddingOutput: 'features', parameterCount: 30, presetId: null });
+    expect(first.config).toMatchObject({ inputName: 'image', inputShape: [1, 3, 4, 4], embeddingSize: 5 });
+    const chosen = await registry.register(file, { embeddingOutput: 'logits' });
+    expect(chosen.config.embeddingSize).toBe(2);
+    expect((await registry.onnxOutputs(file)).outputs.map((output) => output.name)).toEqual(['features', 'logits']);
+    await expect(registry.register(file, { embeddingOutput: 'pooled' })).rejects.toThrow(`${file}: has no output "pooled" (its outputs: "features", "logits")`);
+    expect(registry.list().map((model) => model.embeddingOutput)).toEqual(['features', 'logits']);
+
+    await registry.remove(first.id);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(registry.list().map((model) => model.id)).toEqual([chosen.id]);
+  });
+
+  it('refuses a truncated safetensors file, naming it, and registers nothing', async () => {
+    const folder = copyGolden('timm-gelu');
+    const weights = path.join(folder, 'model.safetensors');
+    fs.truncateSync(weights, fs.statSync(weights).size - 1000);
+    const error: unknown = await registry.register(folder).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    if (!(error instanceof Error)) throw new Error('the truncated checkpoint was registered');
+    expect(error.message).toContain(weights);
+    expect(error.message).toMatch(/truncated|beyond/);
+    expect(registry.list()).toEqual([]);
+    expect(fs.existsSync(path.join(project.cacheFolder, 'models')) ? fs.readdirSync(path.join(project.cacheFolder, 'models')) : []).toEqual([]);
+  });
+
+  it('removes a compiled model with its cached ONNX files', async () => {
+    const model = await registry.register(copyGolden('timm-swiglu-ls-reg4'));
+    expect(fs.existsSync(model.onnxPath)).toBe(true);
+    await registry.remove(model.id);
+    expect(registry.list()).toEqual([]);
+    expect(fs.existsSync(path.dirname(model.onnxPath))).toBe(false);
+    await expect(registry.remove(model.id)).rejects.toThrow(/no model/);
+  });
+
+  it('refuses a path that is neither a folder nor an .onnx file', async () => {
+    const text = path.join(dir, 'notes.txt');
+    fs.writeFileSync(text, 'hello');
+    await expect(registry.register(text)).rejects.toThrow(`${text}: not a checkpoint folder`);
+    await expect(registry.register(path.join(dir, 'absent'))).rejects.toThrow(/no such file or folder/);
+  });
+});
