@@ -22,6 +22,9 @@ import type {
   Vote,
 } from './types';
 
+/** Every import's change description starts with this (see importAnnotations). */
+export const IMPORT_DESCRIPTION_PREFIX = 'import ';
+
 /** Migration 006: votes_json, the points-by-place index and the regions' R*Tree (AnnotationRows reads them). */
 const REQUIRED_SCHEMA_VERSION = 6;
 
@@ -185,9 +188,11 @@ export class AnnotationStore {
 
   /**
    * Annotations from a file, all or nothing, as one change of `actorId` (so one undo removes
-   * the whole import); events carry the origin 'import'.
+   * the whole import); events carry the origin 'import'. The change's description always starts
+   * with IMPORT_DESCRIPTION_PREFIX (how the label log tells imported votes from labelling work),
+   * followed by the count and `source` (a file or folder) when given.
    */
-  importAnnotations(actorId: number, annotations: readonly ImportedAnnotation[], description?: string): ChangeReceipt {
+  importAnnotations(actorId: number, annotations: readonly ImportedAnnotation[], source?: string): ChangeReceipt {
     if (!Array.isArray(annotations)) throw new InvalidAnnotationInputError('annotations', 'must be an array');
     const clean = annotations.map((annotation, index) => validateImported(annotation, `annotations[${index}]`));
     if (clean.length === 0) {
@@ -215,7 +220,7 @@ export class AnnotationStore {
         });
         return this.insertAnnotation({ slideId: annotation.slideId, geometry: annotation.geometry, guid, createdBy, votes }, at);
       });
-      const text = description ?? `import ${items.length} annotation${items.length === 1 ? '' : 's'}`;
+      const text = `${IMPORT_DESCRIPTION_PREFIX}${items.length} annotation${items.length === 1 ? '' : 's'}${source ? ` from ${source}` : ''}`;
       return { actorId, kind: 'edit', targetChangeId: null, description: text, items };
     })!;
     return { changeId, annotationIds: change.items.map((item) => item.annotationId) };

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { stateFromJson, voteOf } from './annotationState';
 import { geometryOf, type AnnotationRow } from './AnnotationRows';
 import { InvalidAnnotationInputError, UnknownReferenceError } from './errors';
+import { IMPORT_DESCRIPTION_PREFIX } from './AnnotationStore';
 import { asSeenBy } from './visibility';
 import type { Annotation, AnnotatorKind, ChangeKind, ViewerOptions, VisibleVote } from './types';
 
@@ -334,8 +335,8 @@ export class ReviewQueries {
 }
 
 const IN_RANGE = '(@from IS NULL OR c.at >= @from) AND (@to IS NULL OR c.at < @to)';
-/** An import's change (AnnotationImporter and AnnotationStore.importAnnotations describe it so). */
-const IS_IMPORT = "(c.kind = 'edit' AND c.description LIKE 'import %')";
+/** An import's change: AnnotationStore.importAnnotations starts every import's description so. */
+const IS_IMPORT = `(c.kind = 'edit' AND substr(c.description, 1, ${IMPORT_DESCRIPTION_PREFIX.length}) = '${IMPORT_DESCRIPTION_PREFIX}')`;
 
 function prepare(db: Database) {
   return {

@@ -65,10 +65,7 @@ export interface ImportPreviewOptions {
 }
 
 /** Give `import` the same options the preview was made with. */
-export interface ImportOptions extends ImportPreviewOptions {
-  /** The change's description in the history; default "import N annotations from <file>". */
-  description?: string;
-}
+export type ImportOptions = ImportPreviewOptions;
 
 export interface ClassPreview {
   /** As the bundle names it. */
@@ -244,13 +241,13 @@ export class AnnotationImporter {
         }
         // Planned inside the transaction: what it reads cannot change before it writes.
         const plan = this.plan(bundle, file, options);
-        return this.apply(plan, actorId, options.description);
+        return this.apply(plan, actorId);
       })
       .immediate();
     return { ...report, durationMs: performance.now() - started };
   }
 
-  private apply(plan: Plan, actorId: number, description: string | undefined): Omit<ImportReport, 'durationMs'> {
+  private apply(plan: Plan, actorId: number): Omit<ImportReport, 'durationMs'> {
     const createdClasses: AnnotationClass[] = [];
     const classIds = new Map<string, number>();
     for (const [key, target] of plan.classTargets) {
@@ -304,11 +301,7 @@ export class AnnotationImporter {
       };
     });
     // Last: nothing that can fail comes after it, so its change events describe a change that commits.
-    const receipt = this.store.importAnnotations(
-      actorId,
-      annotations,
-      description ?? `import ${annotations.length} annotation${annotations.length === 1 ? '' : 's'} from ${plan.file}`,
-    );
+    const receipt = this.store.importAnnotations(actorId, annotations, plan.file);
 
     return {
       ...plan.counts,

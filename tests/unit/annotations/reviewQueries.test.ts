@@ -190,7 +190,7 @@ describe('review: the label log and labels per hour', () => {
     store.importAnnotations(
       anna,
       [{ slideId, geometry: point(8), votes: [{ annotatorId: anna, classId: MITOTIC_FIGURE }, { annotatorId: ben, classId: MITOTIC_FIGURE }] }],
-      'import 1 annotation from test.csv',
+      'test.csv',
     );
 
     const log = review.labelLog();

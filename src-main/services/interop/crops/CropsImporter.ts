@@ -203,7 +203,7 @@ export class CropsImporter {
         votes: [...votes].map(([annotatorId, classId]) => ({ annotatorId, classId })),
       });
     }
-    const receipt = this.store.importAnnotations(actorId, annotations, `import ${annotations.length} crop(s) from ${scan.folder}`);
+    const receipt = this.store.importAnnotations(actorId, annotations, scan.folder);
     return { cells: annotations.length, slideIds, alreadyPresent, createdClasses, createdAnnotators, changeId: receipt.changeId };
   }
 }
