@@ -31,6 +31,7 @@ import { reviewCalls } from './reviewSchemas';
 import { exportCallSchemas } from './exportSchemas';
 import { formatsCallSchemas } from './formatsSchemas';
 import { modelsCallSchemas } from './modelsSchemas';
+import { embeddingsCallSchemas } from './embeddingsSchemas';
 
 export { callNames, eventNames, type CallName, type EventName } from './channels';
 
@@ -188,6 +189,7 @@ export const calls = {
   // [calls:models]
   ...modelsCallSchemas,
   // [calls:embeddings]
+  ...embeddingsCallSchemas,
 } as const satisfies Record<CallName, CallSchema>; // satisfies also rejects keys that are not call names
 
 

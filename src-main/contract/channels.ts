@@ -60,12 +60,16 @@ export const callNames = [
   'count.inArea',
   'count.hotspot',
   // [calls:models]
+  'models.embeddingCandidates',
   'models.list',
   'models.register',
   'models.remove',
   'models.providers',
   'models.testRun',
   // [calls:embeddings]
+  'embeddings.extract',
+  'embeddings.status',
+  'embeddings.map',
 ] as const;
 
 export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed', 'annotations.changed'] as const;

@@ -58,13 +58,33 @@ export const testRunResultSchema = z.object({
 });
 export type TestRunResult = z.infer<typeof testRunResultSchema>;
 
+/** A tensor of an ONNX file that may be chosen as the embedding (services/models/onnxEmbedder). */
+export const embeddingCandidateSchema = z.object({
+  name: z.string(),
+  /** 'output' for a graph output; else the op type that makes it (GlobalAveragePool, Flatten, ReduceMean, Gemm, …). */
+  source: z.string(),
+  /** Declared shape: sizes, symbolic names, null where unknown; absent when undeclared. */
+  shape: z.array(z.union([z.number(), z.string(), z.null()])).optional(),
+});
+export type EmbeddingCandidateInfo = z.infer<typeof embeddingCandidateSchema>;
+
 export const modelsCallSchemas = {
   'models.list': { input: z.object({}), output: z.array(modelInfoSchema) },
   /** A checkpoint folder (config.json + weights) or an .onnx file; runs as a job. */
   'models.register': {
-    input: z.object({ path: pathSchema, embeddingOutput: z.string().min(1).max(1000).optional() }),
+    input: z.object({
+      path: pathSchema,
+      /** ONNX files: a graph output, or any node's output tensor (then a derived copy exposes it). */
+      embeddingOutput: z.string().min(1).max(1000).optional(),
+      /** ONNX files: the shape fed at batch 1, overriding the model's symbolic dimensions. */
+      inputShape: z.array(z.number().int().positive().max(65536)).min(1).max(8).optional(),
+      mean: z.array(z.number().finite()).min(1).max(8).optional(),
+      std: z.array(z.number().finite().positive()).min(1).max(8).optional(),
+    }),
     output: modelInfoSchema,
   },
+  /** An .onnx file's candidate embedding tensors, for the register form. */
+  'models.embeddingCandidates': { input: z.object({ path: pathSchema }), output: z.array(embeddingCandidateSchema) },
   'models.remove': { input: z.object({ modelId: recordIdSchema }), output: z.object({}) },
   'models.providers': { input: z.object({}), output: z.array(providerStatusSchema) },
   'models.testRun': {

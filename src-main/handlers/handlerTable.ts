@@ -11,6 +11,7 @@ import { reviewHandlers } from './reviewCalls';
 import { exportHandlers } from './exportCalls';
 import { viewerHandlers } from './viewerCalls';
 import { modelsHandlers } from './modelsCalls';
+import { embeddingsHandlers } from './embeddingsCalls';
 
 export type HandlerTable = {
   [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N>;
@@ -108,6 +109,7 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
     // [handlers:models]
     ...modelsHandlers(workspace),
     // [handlers:embeddings]
+    ...embeddingsHandlers(workspace),
   };
 }
 

@@ -6,12 +6,12 @@ import { ModelRuntime } from '../services/models/runtime/ModelRuntime';
 import type { HandlerTable } from './handlerTable';
 import type { Workspace } from './Workspace';
 
-type ModelsCalls = Pick<HandlerTable, 'models.list' | 'models.register' | 'models.remove' | 'models.providers' | 'models.testRun'>;
+type ModelsCalls = Pick<HandlerTable, 'models.list' | 'models.register' | 'models.embeddingCandidates' | 'models.remove' | 'models.providers' | 'models.testRun'>;
 
 /** One registry per open project database. */
 const registries = new WeakMap<Database, ModelRegistry>();
 
-function registryOf(workspace: Workspace): ModelRegistry {
+export function registryOf(workspace: Workspace): ModelRegistry {
   const project = workspace.database();
   let registry = registries.get(project.db);
   if (!registry) {
@@ -21,9 +21,9 @@ function registryOf(workspace: Workspace): ModelRegistry {
   return registry;
 }
 
-/** One runtime per process: providers are probed once, on first use. */
+/** One runtime per process, shared by model and embedding calls: providers are probed once, on first use. */
 let runtime: ModelRuntime | null = null;
-function runtimeOf(): ModelRuntime {
+export function runtimeOf(): ModelRuntime {
   runtime ??= new ModelRuntime({ entry: { file: workerMainPath } });
   return runtime;
 }
@@ -31,13 +31,14 @@ function runtimeOf(): ModelRuntime {
 export function modelsHandlers(workspace: Workspace): ModelsCalls {
   return {
     'models.list': () => registryOf(workspace).list(),
-    'models.register': async ({ path, embeddingOutput }) => {
+    'models.register': async ({ path, embeddingOutput, inputShape, mean, std }) => {
       const registry = registryOf(workspace);
       const { result } = await workspace.jobs().run('models.register', `Register model ${path}`, { path }, (job) =>
-        registry.register(path, { embeddingOutput, signal: job.signal, progress: (done, total, message) => job.progress(done, total, message) }),
+        registry.register(path, { embeddingOutput, inputShape, mean, std, signal: job.signal, progress: (done, total, message) => job.progress(done, total, message) }),
       );
       return result;
     },
+    'models.embeddingCandidates': ({ path }) => registryOf(workspace).embeddingCandidates(path),
     'models.remove': async ({ modelId }) => {
       await registryOf(workspace).remove(modelId);
       return {};

@@ -11,10 +11,20 @@ import { embeddingWidth } from './architecture/VitArchitecture';
 import { CheckpointError } from './CheckpointError';
 import { OnnxModelFile } from './checkpoints/OnnxModelFile';
 import type { OnnxValueInfo } from './checkpoints/OnnxModelFile';
+import { defaultInputShape, defaultNormalisation, discoverOutputShape, embeddingCandidates, embeddingWidthOf, findEmbeddingTensor, isPaddleExport, writeDerivedModel } from './onnxEmbedder';
+import type { EmbeddingCandidate } from './onnxEmbedder';
 
 export interface RegisterOptions {
-  /** ONNX files: the output that is the embedding (default: the first output). */
+  /**
+   * ONNX files: the tensor that is the embedding (default: the first output). A tensor that is
+   * not a graph output makes a derived copy of the model in the cache with it added as one.
+   */
   readonly embeddingOutput?: string;
+  /** ONNX files: the NCHW shape fed at batch 1 (default: from the model's input). */
+  readonly inputShape?: readonly number[];
+  /** ONNX files: per-channel normalisation (default: 0.5/0.5 for PaddlePaddle exports, else ImageNet's). */
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
   readonly signal?: AbortSignal;
   readonly progress?: (done: number, total: number | null, message?: string) => void;
 }
@@ -95,11 +105,28 @@ export class ModelRegistry {
     }
   }
 
+  /** The tensors of an ONNX file a user may choose as the embedding: outputs, then pooled/projected intermediates. */
+  async embeddingCandidates(filePath: string): Promise<EmbeddingCandidate[]> {
+    const resolved = path.resolve(filePath);
+    try {
+      const model = await OnnxModelFile.open(resolved);
+      try {
+        return embeddingCandidates(model);
+      } finally {
+        await model.close();
+      }
+    } catch (error) {
+      if (error instanceof CheckpointError) throw new UserFacingError('invalid-argument', error.message, error.filePath);
+      throw error;
+    }
+  }
+
   async remove(modelId: number): Promise<void> {
     const model = this.get(modelId);
     this.db.prepare('DELETE FROM models WHERE id = ?').run(modelId);
     const stillUsed = this.db.prepare('SELECT 1 FROM models WHERE onnx_path = ?').get(model.onnxPath) !== undefined;
-    if (model.kind === 'checkpoint-folder' && !stillUsed) {
+    const derived = model.kind === 'onnx-file' && model.onnxPath !== model.sourcePath;
+    if ((model.kind === 'checkpoint-folder' || derived) && !stillUsed) {
       await fs.rm(path.dirname(model.onnxPath), { recursive: true, force: true });
     }
   }
@@ -163,27 +190,49 @@ export class ModelRegistry {
   }
 
   private async registerOnnx(filePath: string, options: RegisterOptions): Promise<ModelInfo> {
-    options.progress?.(0, 2, path.basename(filePath));
+    options.progress?.(0, 3, path.basename(filePath));
     const model = await OnnxModelFile.open(filePath);
-    let modelConfig: ModelConfig;
-    let embeddingOutput: string;
-    let parameterCount: number;
+    const fail = (reason: string, tensor?: string): never => {
+      throw new CheckpointError(filePath, reason, tensor);
+    };
     try {
-      const output = options.embeddingOutput === undefined ? model.outputs[0] : model.outputs.find((candidate) => candidate.name === options.embeddingOutput);
-      if (!output) {
-        const names = model.outputs.map((candidate) => `"${candidate.name}"`).join(', ') || 'none';
-        throw new CheckpointError(filePath, options.embeddingOutput === undefined ? 'has no outputs' : `has no output "${options.embeddingOutput}" (its outputs: ${names})`);
+      if (options.embeddingOutput === undefined && !model.outputs[0]) fail('has no outputs');
+      const chosen = findEmbeddingTensor(model, options.embeddingOutput ?? model.outputs[0]!.name);
+      const input = model.inputs[0] ?? fail('has no inputs to feed');
+      if (input.dtype !== 'F32') fail(`input "${input.name}" is ${input.dtype ?? 'not a tensor'}; an image embedder takes float32 pixels`);
+      let inputShape: number[];
+      try {
+        inputShape = defaultInputShape(input, isPaddleExport(model), options.inputShape);
+      } catch (error) {
+        return fail((error as Error).message);
       }
-      const input = model.inputs[0];
-      if (!input) throw new CheckpointError(filePath, 'has no inputs to feed');
-      if (input.dtype !== 'F32') throw new CheckpointError(filePath, `input "${input.name}" is ${input.dtype ?? 'not a tensor'}; an image embedder takes float32 pixels`);
-      // Symbolic dimensions: batch 1 first, then the usual 3 × 224 × 224 of a pathology tile.
-      const inputShape = (input.shape ?? [1, 3, 224, 224]).map((dim, i) => (typeof dim === 'number' && dim > 0 ? dim : i === 0 ? 1 : i === 1 ? 3 : 224));
-      const last = output.shape?.at(-1);
-      embeddingOutput = output.name;
-      parameterCount = model.tensors().reduce((sum, entry) => sum + entry.shape.reduce((product, dim) => product * dim, 1), 0);
+      const normalisation = defaultNormalisation(isPaddleExport(model));
+      const mean = options.mean ? [...options.mean] : normalisation.mean;
+      const std = options.std ? [...options.std] : normalisation.std;
+      const channels = inputShape.length === 4 ? inputShape[1]! : mean.length;
+      if (mean.length !== channels || std.length !== channels) fail(`input "${input.name}" has ${channels} channels, but mean/std give ${mean.length}/${std.length} values`);
+      if (std.some((value) => !(value > 0))) fail(`std ${std.join(', ')} must be positive`);
+      const fileHash = await hashFile(filePath, options.signal);
+      options.progress?.(1, 3, path.basename(filePath));
+      let onnxPath = filePath;
+      let outputShape = chosen.info.shape;
+      if (!chosen.isOutput) {
+        const tensorKey = createHash('sha256').update(chosen.info.name).digest('hex').slice(0, 12);
+        const folder = path.join(this.cacheFolder, 'models', `${fileHash}-${tensorKey}`);
+        onnxPath = await writeDerivedModel(model, chosen.info, folder);
+        if (embeddingWidthOf(outputShape) === null) {
+          try {
+            outputShape = await discoverOutputShape(onnxPath, input.name, inputShape, chosen.info.name);
+          } catch (error) {
+            if (this.db.prepare('SELECT 1 FROM models WHERE onnx_path = ?').get(onnxPath) === undefined) await fs.rm(folder, { recursive: true, force: true });
+            fail(`a test run to learn its shape failed: ${(error as Error).message}`, chosen.info.name);
+          }
+        }
+      }
+      options.progress?.(2, 3, path.basename(onnxPath));
+      const parameterCount = model.tensors().reduce((sum, entry) => sum + entry.shape.reduce((product, dim) => product * dim, 1), 0);
       const spatial = inputShape.length === 4 && inputShape[2] === inputShape[3] ? inputShape[2]! : null;
-      modelConfig = {
+      const modelConfig: ModelConfig = {
         architecture: `ONNX ${model.graphName || path.basename(filePath)}${model.producerName ? ` (${model.producerName})` : ''}`,
         inputName: input.name,
         inputShape,
@@ -193,31 +242,29 @@ export class ModelRegistry {
         depth: null,
         heads: null,
         mlp: null,
-        mean: null,
-        std: null,
+        mean,
+        std,
         interpolation: null,
         umPerPixel: null,
         embeddingRule: null,
-        embeddingSize: typeof last === 'number' && last > 0 ? last : null,
+        embeddingSize: embeddingWidthOf(outputShape),
       };
+      const info = this.insert({
+        name: path.basename(filePath, path.extname(filePath)),
+        kind: 'onnx-file',
+        sourcePath: filePath,
+        fileHash,
+        presetId: null,
+        config: modelConfig,
+        embeddingOutput: chosen.info.name,
+        parameterCount,
+        onnxPath,
+      });
+      options.progress?.(3, 3);
+      return info;
     } finally {
       await model.close();
     }
-    const fileHash = await hashFile(filePath, options.signal);
-    options.progress?.(1, 2, path.basename(filePath));
-    const info = this.insert({
-      name: path.basename(filePath, path.extname(filePath)),
-      kind: 'onnx-file',
-      sourcePath: filePath,
-      fileHash,
-      presetId: null,
-      config: modelConfig,
-      embeddingOutput,
-      parameterCount,
-      onnxPath: filePath,
-    });
-    options.progress?.(2, 2);
-    return info;
   }
 
   private insert(model: Omit<ModelInfo, 'id' | 'createdAt'>): ModelInfo {

@@ -55,3 +55,57 @@ export async function readCellCrop(library: SlideLibrary, slideId: number, x: nu
   if (region.width !== size || region.height !== size) picture = picture.resize(size, size, { fit: 'fill' });
   return picture.jpeg({ quality: CROP_JPEG_QUALITY }).toBuffer();
 }
+
+/** Resampling kernels a model's preprocessing may name (timm: 'bicubic', 'bilinear', ...). */
+export type PatchInterpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
+
+const PATCH_KERNELS: Record<PatchInterpolation, 'nearest' | 'linear' | 'cubic' | 'lanczos3'> = {
+  nearest: 'nearest',
+  bilinear: 'linear',
+  bicubic: 'cubic',
+  lanczos: 'lanczos3',
+};
+
+/** A model's input patch: `size` × `size` RGB pixels (row-major, interleaved) and where it came from. */
+export interface ModelPatch {
+  readonly size: number;
+  readonly rgb: Uint8Array;
+  readonly source: CropSource;
+  /** Level-0 pixels per patch pixel. */
+  readonly downsample: number;
+}
+
+/**
+ * The square patch a model sees around the level-0 point (x, y): `size` pixels at
+ * `downsample` level-0 pixels per patch pixel (the model's µm per pixel over the slide's),
+ * read from the best native level and resized with `interpolation`; outside the slide is white.
+ * The patch starts at the nearest whole source pixel to its exact corner (≤ half a source pixel off).
+ */
+export async function readModelPatch(
+  library: SlideLibrary,
+  slideId: number,
+  x: number,
+  y: number,
+  size: number,
+  downsample: number,
+  interpolation: PatchInterpolation,
+): Promise<ModelPatch> {
+  const levels = library.get(slideId).levels;
+  const level = bestNativeLevel(levels, downsample);
+  const scale = 1 / levels[level]!.downsample;
+  const extent = Math.max(1, Math.round(size * downsample * scale));
+  const left = Math.round((x - (size * downsample) / 2) * scale);
+  const top = Math.round((y - (size * downsample) / 2) * scale);
+  if (extent * extent > MAX_CROP_SOURCE_PIXELS) {
+    throw new CropRequestError(`a ${size}-pixel patch at downsample ${downsample} would read ${extent} × ${extent} pixels`);
+  }
+  const source: CropSource = { level, left, top, width: extent, height: extent };
+  const region = await library.readRegion(slideId, level, left, top, extent, extent);
+  let picture = sharp(region.data, { raw: { width: region.width, height: region.height, channels: 4 } }).flatten({ background: '#ffffff' });
+  if (extent !== size) picture = picture.resize(size, size, { fit: 'fill', kernel: PATCH_KERNELS[interpolation] });
+  const { data, info } = await picture.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (info.width !== size || info.height !== size || info.channels !== 3) {
+    throw new CropRequestError(`the patch came out ${info.width} × ${info.height} × ${info.channels}, not ${size} × ${size} × 3`);
+  }
+  return { size, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), source, downsample };
+}

@@ -355,6 +355,7 @@ export const en = {
     registerFolder: 'Register this folder',
     registerFile: 'Register the ticked .onnx file',
     embeddingOutput: 'Embedding output (ONNX; empty: the first output)',
+    candidates: (count: number) => `${count} outputs or intermediate tensors of this file can be the embedding: pick one in the box above.`,
     registering: 'Registering…',
     none: 'No models registered yet.',
     name: 'Name',
@@ -380,6 +381,30 @@ export const en = {
     fellBack: (from: string, reason: string) => `${from} could not run it, so the CPU did: ${reason}`,
   },
   // [i18n:embeddings]
+  embeddings: {
+    title: 'Embeddings',
+    cached: (cached: number, total: number) => `${cached} of ${total} labelled cells embedded`,
+    patch: (size: number, mpp: number, interpolation: string) => `patches ${size} px at ${mpp} µm/px, ${interpolation}`,
+    slides: 'Slides',
+    allSlides: 'all',
+    noSlides: 'Tick at least one slide.',
+    extract: 'Extract embeddings',
+    extracting: 'Extracting…',
+    result: (embedded: number, skipped: number, seconds: number) => `${embedded} embedded, ${skipped} already cached, in ${seconds.toFixed(1)} s`,
+    cancelled: 'Cancelled: what was finished is kept; extract again to do the rest.',
+    showMap: 'Show the map',
+    hideMap: 'Hide the map',
+    colourBy: 'Colour by',
+    byClass: 'class',
+    byTag: (key: string) => `slide tag “${key}”`,
+    mapTitle: 'PCA of the cached embeddings',
+    explained: (first: number, second: number) => `PC1 ${(first * 100).toFixed(1)} %, PC2 ${(second * 100).toFixed(1)} % of the variance`,
+    emptyMap: 'No cached embeddings yet: extract them first.',
+    noGroup: 'disagreement / none',
+    noTag: '(no value)',
+    hover: (slide: string, group: string) => `${slide} — ${group}`,
+    umapLater: 'UMAP is not offered yet.',
+  },
   errors: {
     /** Headings by error code; the message below them names the file and the technical reason. */
     byCode: {

@@ -81,6 +81,6 @@ describe('choosing a format by file name', () => {
     expect(formatForFile('C:\\labels\\MIDOG.SQLITE')).toBe(slideRunnerFormat);
     expect(formatForFile('cells.csv')).toBe(annotationCsvFormat);
     expect(formatForFile('annotations.xml')?.id).toBe('asap-xml');
-    expect(formatForFile('notes.txt')).toBeUndefined();
+    expect(formatForFile('notes.docx')).toBeUndefined();
   });
 });

@@ -66,11 +66,12 @@ describe('ModelRegistry', () => {
 
     const first = await registry.register(file);
     expect(first).toMatchObject({ kind: 'onnx-file', onnxPath: file, embeddingOutput: 'features', parameterCount: 30, presetId: null });
-    expect(first.config).toMatchObject({ inputName: 'image', inputShape: [1, 3, 4, 4], embeddingSize: 5 });
+    // The embedding is everything one image gives: 3 × 4 × 5 values after the batch dimension.
+    expect(first.config).toMatchObject({ inputName: 'image', inputShape: [1, 3, 4, 4], embeddingSize: 60 });
     const chosen = await registry.register(file, { embeddingOutput: 'logits' });
-    expect(chosen.config.embeddingSize).toBe(2);
+    expect(chosen.config.embeddingSize).toBe(3 * 4 * 2);
     expect((await registry.onnxOutputs(file)).outputs.map((output) => output.name)).toEqual(['features', 'logits']);
-    await expect(registry.register(file, { embeddingOutput: 'pooled' })).rejects.toThrow(`${file}: has no output "pooled" (its outputs: "features", "logits")`);
+    await expect(registry.register(file, { embeddingOutput: 'pooled' })).rejects.toThrow(`${file}: tensor "pooled": no node of this model produces it, and it is not a graph output (its outputs: "features", "logits")`);
     expect(registry.list().map((model) => model.embeddingOutput)).toEqual(['features', 'logits']);
 
     await registry.remove(first.id);

@@ -1,0 +1,84 @@
+import type { Database } from 'better-sqlite3';
+import { EmbeddingCache, labelledCells } from './EmbeddingCache';
+import { pca2 } from './pca';
+
+export interface MapSlide {
+  readonly name: string;
+  readonly tags: readonly { key: string; value: string }[];
+}
+
+export interface MapPoint {
+  readonly annotationId: number;
+  readonly slideId: number;
+  readonly slideName: string;
+  readonly x: number;
+  readonly y: number;
+  /** The agreed class; null for a disagreement. */
+  readonly classId: number | null;
+  readonly className: string | null;
+  readonly tags: Readonly<Record<string, string>>;
+  /** The group the point is coloured by: a class name, a tag value, or '' (no such tag / disagreement). */
+  readonly group: string;
+}
+
+export interface MapGroup {
+  readonly name: string;
+  /** The class colour when colouring by class; null for tag values (the view picks a palette). */
+  readonly colour: string | null;
+  readonly count: number;
+}
+
+export interface EmbeddingMapResult {
+  readonly points: MapPoint[];
+  readonly groups: MapGroup[];
+  /** Share of the variance explained by the two axes. */
+  readonly explained: [number, number];
+  readonly tagKeys: string[];
+}
+
+/**
+ * The 2-D PCA map of a model's cached embeddings of the project's labelled cells, each point
+ * grouped by its consensus class (`colourBy` 'class') or by the value of one slide tag.
+ */
+export function embeddingMap(
+  db: Database,
+  modelKey: string,
+  paramsKey: string,
+  colourBy: string,
+  slideOf: (slideId: number) => MapSlide,
+): EmbeddingMapResult {
+  const cells = labelledCells(db);
+  const consensus = new Map(cells.map((cell) => [cell.annotationId, cell.consensus]));
+  const cached = new EmbeddingCache(db).vectors(modelKey, paramsKey, cells);
+  const dims = cached[0]?.vector.length ?? 0;
+  const usable = cached.filter((entry) => entry.vector.length === dims);
+  const { points, explained } = pca2(
+    usable.map((entry) => entry.vector),
+    dims,
+  );
+  const classes = new Map(
+    (db.prepare('SELECT id, name, colour FROM classes').all() as { id: number; name: string; colour: string }[]).map((row) => [row.id, row]),
+  );
+  const slides = new Map<number, MapSlide>();
+  const slide = (id: number) => {
+    let found = slides.get(id);
+    if (!found) slides.set(id, (found = slideOf(id)));
+    return found;
+  };
+  const tagKeys = new Set<string>();
+  const counts = new Map<string, MapGroup>();
+  const mapPoints = usable.map((entry, i): MapPoint => {
+    const { name, tags } = slide(entry.slideId);
+    for (const tag of tags) tagKeys.add(tag.key);
+    const cellConsensus = consensus.get(entry.annotationId)!;
+    const classId = cellConsensus.status === 'agreed' ? cellConsensus.classId : null;
+    const tagMap = Object.fromEntries(tags.map((tag) => [tag.key, tag.value]));
+    const group = colourBy === 'class' ? (classId === null ? '' : (classes.get(classId)?.name ?? String(classId))) : (tagMap[colourBy] ?? '');
+    const colour = colourBy === 'class' && classId !== null ? (classes.get(classId)?.colour ?? null) : null;
+    const previous = counts.get(group);
+    counts.set(group, { name: group, colour, count: (previous?.count ?? 0) + 1 });
+    return { annotationId: entry.annotationId, slideId: entry.slideId, slideName: name, x: points[i]![0], y: points[i]![1], classId, className: classId === null ? null : (classes.get(classId)?.name ?? String(classId)), tags: tagMap, group };
+  });
+  const groups = [...counts.values()].sort((a, b) => (a.name === '' ? 1 : b.name === '' ? -1 : a.name.localeCompare(b.name)));
+  return { points: mapPoints, groups, explained, tagKeys: [...tagKeys].sort() };
+}
