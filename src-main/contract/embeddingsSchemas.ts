@@ -20,7 +20,9 @@ export const embeddingStatusSchema = z.object({
   cached: z.number().int().nonnegative(),
   /** Labelled cells in the project. */
   total: z.number().int().nonnegative(),
-  size: z.number().int().positive(),
+  /** Model pixels of a patch, across and down. */
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
   umPerPixel: z.number().positive(),
   interpolation: z.string(),
 });

@@ -46,7 +46,7 @@ export function embeddingsHandlers(workspace: Workspace): EmbeddingsCalls {
       const db = workspace.database().db;
       const cells = labelledCells(db);
       const cached = new EmbeddingCache(db).cachedIds(modelKey(model), params.key, cells).size;
-      return { cached, total: cells.length, size: params.size, umPerPixel: params.umPerPixel, interpolation: params.interpolation };
+      return { cached, total: cells.length, width: params.width, height: params.height, umPerPixel: params.umPerPixel, interpolation: params.interpolation };
     },
     'embeddings.map': ({ modelId, colourBy }) => {
       const model = modelOf(modelId);

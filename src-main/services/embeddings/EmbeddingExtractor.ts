@@ -96,14 +96,14 @@ export function refuseSlidesWithoutMpp(library: SlideLibrary, slideIds: readonly
 
 /** The normalised NCHW input of a batch of cells. */
 async function preparePatches(library: SlideLibrary, cells: readonly LabelledCell[], params: PatchParameters): Promise<Float32Array> {
-  const size = params.size;
-  const pixels = new Float32Array(cells.length * 3 * size * size);
+  const { width, height } = params;
+  const pixels = new Float32Array(cells.length * 3 * width * height);
   await Promise.all(
     cells.map(async (cell, index) => {
       const slide = library.get(cell.slideId);
       const downsample = params.umPerPixel / slide.mppX!;
-      const patch = await readModelPatch(library, cell.slideId, cell.x, cell.y, size, downsample, params.interpolation);
-      normaliseInto(pixels, index, patch.rgb, size, params.mean, params.std);
+      const patch = await readModelPatch(library, cell.slideId, cell.x, cell.y, width, height, downsample, params.interpolation);
+      normaliseInto(pixels, index, patch.rgb, width, height, params.mean, params.std);
     }),
   );
   return pixels;

@@ -10,7 +10,9 @@ export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
 /** How patches are cut and normalised for one model; `key` names them in the cache. */
 export interface PatchParameters {
-  readonly size: number;
+  /** Model pixels across and down (most models take squares; the PaddleOCR classifier 192 × 48). */
+  readonly width: number;
+  readonly height: number;
   readonly umPerPixel: number;
   readonly interpolation: PatchInterpolation;
   readonly mean: readonly [number, number, number];
@@ -28,16 +30,17 @@ function triple(values: readonly number[] | null, fallback: readonly [number, nu
 export function patchParameters(model: Pick<ModelInfo, 'name' | 'config'>): PatchParameters {
   const { config } = model;
   const [, channels, height, width] = config.inputShape;
-  if (config.inputShape.length !== 4 || channels !== 3 || height !== width || height === undefined) {
-    throw new UserFacingError('invalid-argument', `model "${model.name}" takes input ${JSON.stringify(config.inputShape)}; embeddings need square RGB images [batch, 3, size, size]`);
+  if (config.inputShape.length !== 4 || channels !== 3 || height === undefined || width === undefined || height < 1 || width < 1) {
+    throw new UserFacingError('invalid-argument', `model "${model.name}" takes input ${JSON.stringify(config.inputShape)}; embeddings need RGB images [batch, 3, height, width]`);
   }
   const asked = (config.interpolation ?? 'bicubic').toLowerCase();
   const interpolation = INTERPOLATIONS.find((name) => asked.startsWith(name)) ?? 'bicubic';
   const umPerPixel = config.umPerPixel && config.umPerPixel > 0 ? config.umPerPixel : DEFAULT_UM_PER_PIXEL;
   const mean = triple(config.mean, IMAGENET_MEAN);
   const std = triple(config.std, IMAGENET_STD);
-  const key = `size=${height};mpp=${umPerPixel};interp=${interpolation};mean=${mean.join(',')};std=${std.join(',')}`;
-  return { size: height, umPerPixel, interpolation, mean, std, key };
+  const size = width === height ? `${height}` : `${width}x${height}`;
+  const key = `size=${size};mpp=${umPerPixel};interp=${interpolation};mean=${mean.join(',')};std=${std.join(',')}`;
+  return { width, height, umPerPixel, interpolation, mean, std, key };
 }
 
 /** The model's cache key: its weights hash and the output used as the embedding. */
@@ -49,9 +52,17 @@ export function modelKey(model: Pick<ModelInfo, 'fileHash' | 'embeddingOutput'>)
  * Writes an interleaved RGB patch into `target` (NCHW float32) at image `index`:
  * (value / 255 − mean[c]) / std[c].
  */
-export function normaliseInto(target: Float32Array, index: number, rgb: Uint8Array, size: number, mean: readonly number[], std: readonly number[]): void {
-  const plane = size * size;
-  if (rgb.length !== plane * 3) throw new Error(`a ${size} × ${size} RGB patch has ${plane * 3} bytes, not ${rgb.length}`);
+export function normaliseInto(
+  target: Float32Array,
+  index: number,
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  mean: readonly number[],
+  std: readonly number[],
+): void {
+  const plane = width * height;
+  if (rgb.length !== plane * 3) throw new Error(`a ${width} × ${height} RGB patch has ${plane * 3} bytes, not ${rgb.length}`);
   const base = index * 3 * plane;
   for (let c = 0; c < 3; c++) {
     const offset = base + c * plane;

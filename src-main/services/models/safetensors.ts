@@ -1,7 +1,8 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import type fs from 'node:fs/promises';
 import { CheckpointError } from './CheckpointError';
+import { openAndParse, readTensorBytes, readUpTo } from './fileReading';
 import { bfloat16ToFloat32, float16ToFloat32 } from './halfPrecision';
+import { openShards, ShardedCheckpoint } from './shardedCheckpoint';
 
 /** The dtypes of the safetensors format, with their element sizes in bytes. */
 export const SAFETENSORS_DTYPE_BYTES = {
@@ -48,8 +49,6 @@ export interface TensorSource {
 
 /** The format's own limit on the JSON header (safetensors refuses larger ones). */
 const MAX_HEADER_BYTES = 100_000_000;
-/** One read call stays well below Node's 2 GiB limit. */
-const READ_CHUNK_BYTES = 256 * 1024 * 1024;
 
 interface StoredTensor extends TensorEntry {
   /** Offset of the first byte in the file. */
@@ -66,19 +65,10 @@ export class SafetensorsFile implements TensorSource {
   ) {}
 
   static async open(filePath: string): Promise<SafetensorsFile> {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(filePath, 'r');
-    } catch (error) {
-      throw new CheckpointError(filePath, `cannot be opened (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    }
-    try {
+    return openAndParse(filePath, async (handle) => {
       const { entries, metadata } = await readHeader(filePath, handle);
       return new SafetensorsFile(filePath, handle, entries, metadata);
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
+    });
   }
 
   tensors(): readonly TensorEntry[] {
@@ -99,14 +89,7 @@ export class SafetensorsFile implements TensorSource {
     if (entry.dtype === 'F8_E4M3' || entry.dtype === 'F8_E5M2') {
       throw new CheckpointError(this.filePath, `dtype ${entry.dtype} is not supported yet`, name);
     }
-    const bytes = new Uint8Array(entry.byteLength);
-    let done = 0;
-    while (done < bytes.length) {
-      const length = Math.min(READ_CHUNK_BYTES, bytes.length - done);
-      const { bytesRead } = await this.handle.read(bytes, done, length, entry.fileOffset + done);
-      if (bytesRead === 0) throw new CheckpointError(this.filePath, 'the file ended while reading this tensor (was it truncated?)', name);
-      done += bytesRead;
-    }
+    const bytes = await readTensorBytes(this.handle, this.filePath, entry.fileOffset, entry.byteLength, name);
     return decode(entry.dtype, bytes.buffer);
   }
 
@@ -151,17 +134,6 @@ function decode(dtype: Exclude<SafetensorsDType, 'F8_E4M3' | 'F8_E5M2'>, buffer:
   }
 }
 
-async function readExactly(handle: fs.FileHandle, length: number, position: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(bytes, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return bytes.subarray(0, done);
-}
-
 async function readHeader(
   filePath: string,
   handle: fs.FileHandle,
@@ -171,13 +143,13 @@ async function readHeader(
   };
   const fileSize = (await handle.stat()).size;
   if (fileSize < 8) fail(`truncated: ${fileSize} bytes, but a safetensors file starts with an 8-byte header length`);
-  const prefix = await readExactly(handle, 8, 0);
+  const prefix = await readUpTo(handle, 0, 8);
   const headerLength = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(fileSize - 8)) {
     fail(`the header length (${headerLength} bytes) goes beyond the end of the file (${fileSize} bytes): truncated or not a safetensors file`);
   }
   if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`the header length (${headerLength} bytes) exceeds the format's limit of ${MAX_HEADER_BYTES}`);
-  const headerBytes = await readExactly(handle, Number(headerLength), 8);
+  const headerBytes = await readUpTo(handle, 8, Number(headerLength));
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
@@ -238,110 +210,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 export const SAFETENSORS_INDEX_NAME = 'model.safetensors.index.json';
 export const SAFETENSORS_SINGLE_NAME = 'model.safetensors';
+const SAFETENSORS_LAYOUT = { indexName: SAFETENSORS_INDEX_NAME, singleName: SAFETENSORS_SINGLE_NAME };
 
 /**
  * A checkpoint split over shards by `model.safetensors.index.json` (its `weight_map` names the
  * shard of every tensor), or a single file seen through the same interface.
  */
-export class SafetensorsCheckpoint implements TensorSource {
-  private constructor(
-    /** The index file, or the single safetensors file. */
-    readonly filePath: string,
-    private readonly shards: readonly SafetensorsFile[],
-    private readonly owner: ReadonlyMap<string, SafetensorsFile>,
-  ) {}
-
+export class SafetensorsCheckpoint extends ShardedCheckpoint<SafetensorsFile> {
   /** Opens a `.safetensors` file, an index JSON, or a folder holding either. */
   static async open(target: string): Promise<SafetensorsCheckpoint> {
-    const stat = await fs.stat(target).catch((error: NodeJS.ErrnoException) => {
-      throw new CheckpointError(target, `cannot be opened (${error.code ?? String(error)})`);
-    });
-    if (stat.isDirectory()) {
-      for (const name of [SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME]) {
-        const candidate = path.join(target, name);
-        if (await fs.stat(candidate).then((s) => s.isFile(), () => false)) return SafetensorsCheckpoint.open(candidate);
-      }
-      throw new CheckpointError(target, `holds neither ${SAFETENSORS_INDEX_NAME} nor ${SAFETENSORS_SINGLE_NAME}`);
-    }
-    if (target.endsWith('.json')) return SafetensorsCheckpoint.openIndex(target);
-    const file = await SafetensorsFile.open(target);
-    return new SafetensorsCheckpoint(target, [file], new Map(file.tensors().map((entry) => [entry.name, file])));
-  }
-
-  private static async openIndex(indexPath: string): Promise<SafetensorsCheckpoint> {
-    const weightMap = await readWeightMap(indexPath);
-    const folder = path.dirname(indexPath);
-    const shardsByName = new Map<string, SafetensorsFile>();
-    const owner = new Map<string, SafetensorsFile>();
-    try {
-      for (const [tensor, shardName] of Object.entries(weightMap)) {
-        let shard = shardsByName.get(shardName);
-        if (!shard) {
-          shard = await SafetensorsFile.open(path.join(folder, shardName));
-          shardsByName.set(shardName, shard);
-        }
-        if (!shard.has(tensor)) throw new CheckpointError(indexPath, `the weight_map places it in ${shardName}, which does not contain it`, tensor);
-        owner.set(tensor, shard);
-      }
-    } catch (error) {
-      await Promise.all([...shardsByName.values()].map((shard) => shard.close()));
-      throw error;
-    }
-    return new SafetensorsCheckpoint(indexPath, [...shardsByName.values()], owner);
+    return new SafetensorsCheckpoint(await openShards(target, SAFETENSORS_LAYOUT, (file) => SafetensorsFile.open(file)));
   }
 
   /** Metadata of every shard, merged. */
   get metadata(): Readonly<Record<string, string>> {
     return Object.assign({}, ...this.shards.map((shard) => shard.metadata)) as Record<string, string>;
   }
-
-  tensors(): readonly TensorEntry[] {
-    return [...this.owner.entries()].map(([name, shard]) => shard.entry(name));
-  }
-
-  has(name: string): boolean {
-    return this.owner.has(name);
-  }
-
-  entry(name: string): TensorEntry {
-    return this.shardOf(name).entry(name);
-  }
-
-  async read(name: string): Promise<TensorValues> {
-    return this.shardOf(name).read(name);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.shards.map((shard) => shard.close()));
-  }
-
-  private shardOf(name: string): SafetensorsFile {
-    const shard = this.owner.get(name);
-    if (!shard) throw new CheckpointError(this.filePath, 'missing from the checkpoint', name);
-    return shard;
-  }
-}
-
-async function readWeightMap(indexPath: string): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await fs.readFile(indexPath, 'utf8');
-  } catch (error) {
-    throw new CheckpointError(indexPath, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  let index: unknown;
-  try {
-    index = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointError(indexPath, `is not valid JSON (${(error as Error).message})`);
-  }
-  const weightMap = isRecord(index) ? index.weight_map : undefined;
-  if (!isRecord(weightMap)) throw new CheckpointError(indexPath, 'has no weight_map object');
-  for (const [tensor, shard] of Object.entries(weightMap)) {
-    // Shards must sit beside the index: no paths that climb out of the model folder.
-    if (typeof shard !== 'string' || shard !== path.basename(shard) || shard === '..' || shard === '.') {
-      throw new CheckpointError(indexPath, `weight_map entry ${JSON.stringify(shard)} is not a file name beside the index`, tensor);
-    }
-  }
-  return weightMap as Record<string, string>;
 }

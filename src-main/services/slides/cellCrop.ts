@@ -68,7 +68,8 @@ const PATCH_KERNELS: Record<PatchInterpolation, 'nearest' | 'linear' | 'cubic' |
 
 /** A model's input patch: `size` × `size` RGB pixels (row-major, interleaved) and where it came from. */
 export interface ModelPatch {
-  readonly size: number;
+  readonly width: number;
+  readonly height: number;
   readonly rgb: Uint8Array;
   readonly source: CropSource;
   /** Level-0 pixels per patch pixel. */
@@ -86,26 +87,28 @@ export async function readModelPatch(
   slideId: number,
   x: number,
   y: number,
-  size: number,
+  width: number,
+  height: number,
   downsample: number,
   interpolation: PatchInterpolation,
 ): Promise<ModelPatch> {
   const levels = library.get(slideId).levels;
   const level = bestNativeLevel(levels, downsample);
   const scale = 1 / levels[level]!.downsample;
-  const extent = Math.max(1, Math.round(size * downsample * scale));
-  const left = Math.round((x - (size * downsample) / 2) * scale);
-  const top = Math.round((y - (size * downsample) / 2) * scale);
-  if (extent * extent > MAX_CROP_SOURCE_PIXELS) {
-    throw new CropRequestError(`a ${size}-pixel patch at downsample ${downsample} would read ${extent} × ${extent} pixels`);
+  const extentX = Math.max(1, Math.round(width * downsample * scale));
+  const extentY = Math.max(1, Math.round(height * downsample * scale));
+  const left = Math.round((x - (width * downsample) / 2) * scale);
+  const top = Math.round((y - (height * downsample) / 2) * scale);
+  if (extentX * extentY > MAX_CROP_SOURCE_PIXELS) {
+    throw new CropRequestError(`a ${width} × ${height} patch at downsample ${downsample} would read ${extentX} × ${extentY} pixels`);
   }
-  const source: CropSource = { level, left, top, width: extent, height: extent };
-  const region = await library.readRegion(slideId, level, left, top, extent, extent);
+  const source: CropSource = { level, left, top, width: extentX, height: extentY };
+  const region = await library.readRegion(slideId, level, left, top, extentX, extentY);
   let picture = sharp(region.data, { raw: { width: region.width, height: region.height, channels: 4 } }).flatten({ background: '#ffffff' });
-  if (extent !== size) picture = picture.resize(size, size, { fit: 'fill', kernel: PATCH_KERNELS[interpolation] });
+  if (extentX !== width || extentY !== height) picture = picture.resize(width, height, { fit: 'fill', kernel: PATCH_KERNELS[interpolation] });
   const { data, info } = await picture.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  if (info.width !== size || info.height !== size || info.channels !== 3) {
-    throw new CropRequestError(`the patch came out ${info.width} × ${info.height} × ${info.channels}, not ${size} × ${size} × 3`);
+  if (info.width !== width || info.height !== height || info.channels !== 3) {
+    throw new CropRequestError(`the patch came out ${info.width} × ${info.height} × ${info.channels}, not ${width} × ${height} × 3`);
   }
-  return { size, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), source, downsample };
+  return { width, height, rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), source, downsample };
 }

@@ -384,7 +384,8 @@ export const en = {
   embeddings: {
     title: 'Embeddings',
     cached: (cached: number, total: number) => `${cached} of ${total} labelled cells embedded`,
-    patch: (size: number, mpp: number, interpolation: string) => `patches ${size} px at ${mpp} µm/px, ${interpolation}`,
+    patch: (width: number, height: number, mpp: number, interpolation: string) =>
+      `patches ${width === height ? `${width} px` : `${width} × ${height} px`} at ${mpp} µm/px, ${interpolation}`,
     slides: 'Slides',
     allSlides: 'all',
     noSlides: 'Tick at least one slide.',

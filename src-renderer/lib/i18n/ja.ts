@@ -380,7 +380,8 @@ export const ja: Dictionary = {
   embeddings: {
     title: '埋め込み',
     cached: (cached: number, total: number) => `ラベル付き細胞 ${total} 個のうち ${cached} 個を埋め込み済み`,
-    patch: (size: number, mpp: number, interpolation: string) => `パッチ ${size} px・${mpp} µm/px・${interpolation}`,
+    patch: (width: number, height: number, mpp: number, interpolation: string) =>
+      `パッチ ${width === height ? `${width} px` : `${width} × ${height} px`}・${mpp} µm/px・${interpolation}`,
     slides: 'スライド',
     allSlides: 'すべて',
     noSlides: 'スライドを 1 枚以上選んでください。',

@@ -80,6 +80,16 @@ function countingSession(inner: EmbeddingSession, abortAfter?: { controller: Abo
 }
 
 describe('patches at the model’s µm per pixel', () => {
+  it('cuts a wide patch (192 × 48 model pixels) centred on the cell', async () => {
+    const { x, y } = squareCentre(5, 3);
+    const patch = await readModelPatch(library, slideId, x, y, 96, 24, 2, 'bilinear');
+    expect([patch.width, patch.height, patch.rgb.length]).toEqual([96, 24, 96 * 24 * 3]);
+    expect(patch.source.width / patch.source.height).toBeCloseTo(4, 5);
+    // The square's colour at the centre pixel, as for square patches.
+    const centre = [...patch.rgb.subarray((12 * 96 + 48) * 3, (12 * 96 + 48) * 3 + 3)];
+    expect(centre.every((v, c) => Math.abs(v - [40, 60, 220][c]!) <= 12)).toBe(true);
+  });
+
   it('centres the patch on the cell, at the requested scale, from the best pyramid level', async () => {
     const levels = library.get(slideId).levels;
     const { x, y } = squareCentre(5, 3); // a flat 64-px square (level-0) around this point
@@ -88,7 +98,7 @@ describe('patches at the model’s µm per pixel', () => {
       [2, 64],
       [1.5, 64],
     ] as const) {
-      const patch = await readModelPatch(library, slideId, x, y, size, downsample, 'bicubic');
+      const patch = await readModelPatch(library, slideId, x, y, size, size, downsample, 'bicubic');
       expect(levels[patch.source.level]!.downsample).toBe(Math.max(...levels.map((l) => l.downsample).filter((d) => d <= downsample)));
       expect(patch.rgb.length).toBe(size * size * 3);
       const pixel = (px: number, py: number) => [...patch.rgb.subarray((py * size + px) * 3, (py * size + px) * 3 + 3)];
@@ -136,7 +146,7 @@ describe('extraction', () => {
 
   it('stores exactly what a direct ONNX Runtime run gives on the same normalised patch', async () => {
     const params = patchParameters(model);
-    expect(params).toMatchObject({ size: 32, umPerPixel: 0.5, interpolation: 'bicubic', mean: [0.5, 0.5, 0.5] });
+    expect(params).toMatchObject({ width: 32, height: 32, umPerPixel: 0.5, interpolation: 'bicubic', mean: [0.5, 0.5, 0.5] });
     const cells = labelledCells(project.db, [slideId]);
     expect(cells.map((cell) => cell.annotationId)).toEqual(cellIds);
     const cached = new EmbeddingCache(project.db).vectors(modelKey(model), params.key, cells);
@@ -144,9 +154,9 @@ describe('extraction', () => {
     const session = await ort.InferenceSession.create(model.onnxPath, { executionProviders: ['cpu'] });
     try {
       for (const [index, cell] of cells.entries()) {
-        const patch = await readModelPatch(library, slideId, cell.x, cell.y, 32, 0.5 / 0.25, 'bicubic');
+        const patch = await readModelPatch(library, slideId, cell.x, cell.y, 32, 32, 0.5 / 0.25, 'bicubic');
         const input = new Float32Array(3 * 32 * 32);
-        normaliseInto(input, 0, patch.rgb, 32, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+        normaliseInto(input, 0, patch.rgb, 32, 32, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
         const expected = (await session.run({ [model.config.inputName]: new ort.Tensor('float32', input, [1, 3, 32, 32]) })).embedding!.data as Float32Array;
         const stored = cached[index]!.vector;
         expect(stored.length).toBe(32);

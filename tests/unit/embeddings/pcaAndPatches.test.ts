@@ -74,24 +74,28 @@ describe('PCA', () => {
 describe('patch parameters and normalisation', () => {
   it('uses the model’s size, µm per pixel, interpolation and mean/std, with stated defaults', () => {
     const stated = patchParameters({ name: 'm', config: config({ umPerPixel: 0.25, interpolation: 'bilinear', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }) });
-    expect(stated).toMatchObject({ size: 32, umPerPixel: 0.25, interpolation: 'bilinear', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+    expect(stated).toMatchObject({ width: 32, height: 32, umPerPixel: 0.25, interpolation: 'bilinear', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
     const defaults = patchParameters({ name: 'm', config: config({}) });
     expect(defaults).toMatchObject({ umPerPixel: 0.5, interpolation: 'bicubic', mean: [...IMAGENET_MEAN] });
     expect(stated.key).not.toBe(defaults.key);
     expect(modelKey({ fileHash: 'abc', embeddingOutput: 'embedding' })).toBe('abc:embedding');
     expect(() => patchParameters({ name: 'grey', config: config({ inputShape: [1, 1, 32, 32] }) })).toThrow(/model "grey" takes input \[1,1,32,32\]/);
+    // The PaddleOCR classifier takes 192 × 48 patches: not square, named apart in the cache.
+    const wide = patchParameters({ name: 'ocr', config: config({ inputShape: [1, 3, 48, 192] }) });
+    expect(wide).toMatchObject({ width: 192, height: 48 });
+    expect(wide.key).toMatch(/^size=192x48;/);
   });
 
   it('writes (value / 255 − mean) / std into NCHW planes at the image index', () => {
     const size = 2;
     const rgb = Uint8Array.from([255, 0, 51, 0, 255, 102, 255, 255, 0, 0, 0, 255]);
     const target = new Float32Array(2 * 3 * size * size).fill(99);
-    normaliseInto(target, 1, rgb, size, [0.5, 0.5, 0], [0.5, 0.25, 1]);
+    normaliseInto(target, 1, rgb, size, size, [0.5, 0.5, 0], [0.5, 0.25, 1]);
     expect([...target.subarray(0, 12)]).toEqual(new Array(12).fill(99));
     const planes = [...target.subarray(12)];
     expect(planes.slice(0, 4)).toEqual([1, -1, 1, -1]);
     expect(planes.slice(4, 8)).toEqual([-2, 2, 2, -2]);
     expect(planes.slice(8, 12).map((v) => +v.toFixed(6))).toEqual([0.2, 0.4, 0, 1]);
-    expect(() => normaliseInto(target, 0, rgb.subarray(1), size, [0, 0, 0], [1, 1, 1])).toThrow(/has 12 bytes, not 11/);
+    expect(() => normaliseInto(target, 0, rgb.subarray(1), size, size, [0, 0, 0], [1, 1, 1])).toThrow(/has 12 bytes, not 11/);
   });
 });

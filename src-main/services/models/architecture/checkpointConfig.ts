@@ -100,6 +100,18 @@ function hfHints(fields: ConfigFields): string[] {
   return path !== undefined && path !== '' ? [path] : [];
 }
 
+/** The sizes that HF ViT and DINOv2 configs name alike. */
+function hfTrunk(fields: ConfigFields, dim: number): Pick<VitArchitecture, 'imageSize' | 'patchSize' | 'inChannels' | 'dim' | 'depth' | 'heads'> {
+  return {
+    imageSize: fields.squareSize('image_size') ?? fields.fail('image_size', 'is missing'),
+    patchSize: fields.positiveInteger('patch_size'),
+    inChannels: fields.positiveInteger('num_channels', 3),
+    dim,
+    depth: fields.positiveInteger('num_hidden_layers'),
+    heads: fields.positiveInteger('num_attention_heads'),
+  };
+}
+
 function readHfVitConfig(fields: ConfigFields, modelType: string): ConfiguredVit {
   const act = fields.string('hidden_act') ?? 'gelu';
   if (act !== 'gelu') fields.fail('hidden_act', `is "${act}": only exact GELU ("gelu") is supported for HF ViT`);
@@ -107,12 +119,7 @@ function readHfVitConfig(fields: ConfigFields, modelType: string): ConfiguredVit
   return {
     layout: 'hf-vit',
     architecture: {
-      imageSize: fields.squareSize('image_size') ?? fields.fail('image_size', 'is missing'),
-      patchSize: fields.positiveInteger('patch_size'),
-      inChannels: fields.positiveInteger('num_channels', 3),
-      dim,
-      depth: fields.positiveInteger('num_hidden_layers'),
-      heads: fields.positiveInteger('num_attention_heads'),
+      ...hfTrunk(fields, dim),
       mlp: 'gelu',
       mlpWidth: fields.positiveInteger('intermediate_size'),
       layerScale: false,
@@ -143,12 +150,7 @@ function readHfDinov2Config(fields: ConfigFields, modelType: string): Configured
   return {
     layout: 'hf-dinov2',
     architecture: {
-      imageSize: fields.squareSize('image_size') ?? fields.fail('image_size', 'is missing'),
-      patchSize: fields.positiveInteger('patch_size'),
-      inChannels: fields.positiveInteger('num_channels', 3),
-      dim,
-      depth: fields.positiveInteger('num_hidden_layers'),
-      heads: fields.positiveInteger('num_attention_heads'),
+      ...hfTrunk(fields, dim),
       mlp: swiglu ? 'swiglu-packed' : 'gelu',
       mlpWidth: swiglu ? 2 * swigluHidden : hidden,
       layerScale: true,

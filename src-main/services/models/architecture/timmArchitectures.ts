@@ -1,3 +1,5 @@
+import type { VitConfig } from '../vit';
+
 /**
  * The timm ViT architectures that pathology checkpoints name in their `config.json`
  * ("architecture"), with the settings timm registers for them. A hub config only carries
@@ -7,21 +9,9 @@
  * Source: timm `timm/models/vision_transformer.py` registrations, checked by building each on
  * the meta device with timm 1.0.29 (img/patch, dim, depth, heads, fc1/fc2 shapes, LayerScale,
  * registers, no_embed_class, norm eps 1e-6, qkv bias; pretrained_cfg mean/std/interpolation).
+ * `mlpRatio` is timm's `mlp_ratio`; `layerScale` means registered with `init_values`.
  */
-export interface TimmArchitectureDefaults {
-  readonly imageSize: number;
-  readonly patchSize: number;
-  readonly dim: number;
-  readonly depth: number;
-  readonly heads: number;
-  /** timm's `mlp_ratio`; hidden width = ⌊dim·ratio⌋. */
-  readonly mlpRatio: number;
-  readonly mlp: 'gelu' | 'swiglu-packed';
-  /** Registered with `init_values` (LayerScale present). */
-  readonly layerScale: boolean;
-  readonly registerTokens: number;
-  readonly noEmbedClass: boolean;
-}
+export type TimmArchitectureDefaults = Pick<VitConfig, 'imageSize' | 'patchSize' | 'dim' | 'depth' | 'heads' | 'mlpRatio' | 'mlp' | 'layerScale' | 'registerTokens' | 'noEmbedClass'>;
 
 const vit = (imageSize: number, patchSize: number, dim: number, depth: number, heads: number, mlpRatio = 4): TimmArchitectureDefaults => ({
   imageSize,

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointError } from '../CheckpointError';
+import { cannotOpen, readTensorBytes } from '../fileReading';
 import type { SafetensorsDType, TensorEntry, TensorSource, TensorValues } from '../safetensors';
 import { ONNX_DTYPES, onnxDTypeName, parseTensorProto } from './onnxTensor';
 import type { TensorProto } from './onnxTensor';
@@ -97,7 +98,7 @@ export class OnnxModelFile implements TensorSource {
       bytes = await fs.readFile(modelPath);
     } catch (error) {
       if (error instanceof CheckpointError) throw error;
-      throw new CheckpointError(modelPath, `cannot be opened (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      throw cannotOpen(modelPath, error);
     }
     let irVersion = 0;
     let producerName = '';
@@ -153,14 +154,7 @@ export class OnnxModelFile implements TensorSource {
     if (!isReadableDType(entry.dtype)) throw new CheckpointError(this.filePath, `dtype ${entry.dtype} is not supported yet`, name);
     if (placement.kind === 'memory') return decodeTensorBytes(entry.dtype, placement.bytes);
     const handle = await this.handle(placement.file, name);
-    const bytes = new Uint8Array(entry.byteLength);
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesRead } = await handle.read(bytes, done, Math.min(256 * 1024 * 1024, bytes.length - done), placement.offset + done);
-      if (bytesRead === 0) throw new CheckpointError(placement.file, 'the file ended while reading this tensor (was it truncated?)', name);
-      done += bytesRead;
-    }
-    return decodeTensorBytes(entry.dtype, bytes);
+    return decodeTensorBytes(entry.dtype, await readTensorBytes(handle, placement.file, placement.offset, entry.byteLength, name));
   }
 
   async close(): Promise<void> {
@@ -177,7 +171,7 @@ export class OnnxModelFile implements TensorSource {
     }
     return pending.catch((error: NodeJS.ErrnoException) => {
       this.handles.delete(file);
-      throw new CheckpointError(file, `cannot be opened (${error.code ?? String(error)})`, name);
+      throw cannotOpen(file, error, name);
     });
   }
 

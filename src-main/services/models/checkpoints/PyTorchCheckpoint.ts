@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { CheckpointError } from '../CheckpointError';
+import { cannotOpen } from '../fileReading';
 import type { TensorEntry, TensorSource, TensorValues } from '../safetensors';
+import { openShards, ShardedCheckpoint } from '../shardedCheckpoint';
 import { PickleError } from './RestrictedUnpickler';
 import { selectStateDict, StateDictError } from './stateDict';
 import { decodeTensorBytes, elementBytes, elementCountOf, isContiguous, isReadableDType, materialiseView, swapBytes, viewExtent } from './tensorBytes';
@@ -135,7 +136,7 @@ async function checkMagic(filePath: string): Promise<void> {
       await handle.close();
     }
   } catch (error) {
-    throw new CheckpointError(filePath, `cannot be opened (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw cannotOpen(filePath, error);
   }
   if (ZIP_MAGIC.every((byte, index) => head[index] === byte)) return;
   if (head[0] === PICKLE_PROTO) {
@@ -174,99 +175,15 @@ function checkRecord(filePath: string, archive: ZipArchive, prefix: string, name
 
 export const PYTORCH_INDEX_NAME = 'pytorch_model.bin.index.json';
 export const PYTORCH_SINGLE_NAME = 'pytorch_model.bin';
+const PYTORCH_LAYOUT = { indexName: PYTORCH_INDEX_NAME, singleName: PYTORCH_SINGLE_NAME };
 
 /**
  * A PyTorch checkpoint as one file, or as shards named by `pytorch_model.bin.index.json`'s
  * `weight_map` (the same layout as sharded safetensors).
  */
-export class PyTorchCheckpoint implements TensorSource {
-  private constructor(
-    readonly filePath: string,
-    private readonly shards: readonly PyTorchFile[],
-    private readonly owner: ReadonlyMap<string, PyTorchFile>,
-  ) {}
-
+export class PyTorchCheckpoint extends ShardedCheckpoint<PyTorchFile> {
   /** Opens a `.bin`/`.pt`/`.pth` file, an index JSON, or a folder holding either. */
   static async open(target: string, options: PyTorchOpenOptions = {}): Promise<PyTorchCheckpoint> {
-    const stat = await fs.stat(target).catch((error: NodeJS.ErrnoException) => {
-      throw new CheckpointError(target, `cannot be opened (${error.code ?? String(error)})`);
-    });
-    if (stat.isDirectory()) {
-      for (const name of [PYTORCH_INDEX_NAME, PYTORCH_SINGLE_NAME]) {
-        const candidate = path.join(target, name);
-        if (await fs.stat(candidate).then((s) => s.isFile(), () => false)) return PyTorchCheckpoint.open(candidate, options);
-      }
-      throw new CheckpointError(target, `holds neither ${PYTORCH_INDEX_NAME} nor ${PYTORCH_SINGLE_NAME}`);
-    }
-    if (target.endsWith('.json')) return PyTorchCheckpoint.openIndex(target, options);
-    const file = await PyTorchFile.open(target, options);
-    return new PyTorchCheckpoint(target, [file], new Map(file.tensors().map((entry) => [entry.name, file])));
+    return new PyTorchCheckpoint(await openShards(target, PYTORCH_LAYOUT, (file) => PyTorchFile.open(file, options)));
   }
-
-  private static async openIndex(indexPath: string, options: PyTorchOpenOptions): Promise<PyTorchCheckpoint> {
-    const weightMap = await readWeightMap(indexPath);
-    const folder = path.dirname(indexPath);
-    const shards = new Map<string, PyTorchFile>();
-    const owner = new Map<string, PyTorchFile>();
-    try {
-      for (const [tensor, shardName] of Object.entries(weightMap)) {
-        let shard = shards.get(shardName);
-        if (!shard) {
-          shard = await PyTorchFile.open(path.join(folder, shardName), options);
-          shards.set(shardName, shard);
-        }
-        if (!shard.has(tensor)) throw new CheckpointError(indexPath, `the weight_map places it in ${shardName}, which does not contain it`, tensor);
-        owner.set(tensor, shard);
-      }
-    } catch (error) {
-      await Promise.all([...shards.values()].map((shard) => shard.close()));
-      throw error;
-    }
-    return new PyTorchCheckpoint(indexPath, [...shards.values()], owner);
-  }
-
-  tensors(): readonly TensorEntry[] {
-    return [...this.owner.entries()].map(([name, shard]) => shard.entry(name));
-  }
-
-  has(name: string): boolean {
-    return this.owner.has(name);
-  }
-
-  entry(name: string): TensorEntry {
-    return this.shardOf(name).entry(name);
-  }
-
-  async read(name: string): Promise<TensorValues> {
-    return this.shardOf(name).read(name);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.shards.map((shard) => shard.close()));
-  }
-
-  private shardOf(name: string): PyTorchFile {
-    const shard = this.owner.get(name);
-    if (!shard) throw new CheckpointError(this.filePath, 'missing from the checkpoint', name);
-    return shard;
-  }
-}
-
-async function readWeightMap(indexPath: string): Promise<Record<string, string>> {
-  let index: unknown;
-  try {
-    index = JSON.parse(await fs.readFile(indexPath, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CheckpointError(indexPath, code ? `cannot be read (${code})` : `is not valid JSON (${(error as Error).message})`);
-  }
-  const weightMap = typeof index === 'object' && index !== null ? (index as Record<string, unknown>).weight_map : undefined;
-  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) throw new CheckpointError(indexPath, 'has no weight_map object');
-  for (const [tensor, shard] of Object.entries(weightMap)) {
-    // Shards must sit beside the index: no paths that climb out of the model folder.
-    if (typeof shard !== 'string' || shard !== path.basename(shard) || shard === '..' || shard === '.') {
-      throw new CheckpointError(indexPath, `weight_map entry ${JSON.stringify(shard)} is not a file name beside the index`, tensor);
-    }
-  }
-  return weightMap as Record<string, string>;
 }

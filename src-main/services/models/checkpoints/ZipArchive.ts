@@ -1,6 +1,7 @@
-import fs from 'node:fs/promises';
+import type fs from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { CheckpointError } from '../CheckpointError';
+import { openAndParse, readExactly, readUpTo } from '../fileReading';
 
 /** One member of a zip archive, as its central directory describes it. */
 export interface ZipEntry {
@@ -24,7 +25,6 @@ const EOCD_BYTES = 22;
 const MAX_EOCD_SEARCH = EOCD_BYTES + 0xffff;
 /** Compressed members are inflated in memory: only small ones (pickles, text) are accepted. */
 const MAX_INFLATE_BYTES = 256 * 1024 * 1024;
-const READ_CHUNK_BYTES = 256 * 1024 * 1024;
 const METHOD_STORED = 0;
 const METHOD_DEFLATE = 8;
 
@@ -42,20 +42,11 @@ export class ZipArchive {
   ) {}
 
   static async open(filePath: string): Promise<ZipArchive> {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(filePath, 'r');
-    } catch (error) {
-      throw new CheckpointError(filePath, `cannot be opened (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    }
-    try {
+    return openAndParse(filePath, async (handle) => {
       const fileSize = (await handle.stat()).size;
       const entries = await readCentralDirectory(filePath, handle, fileSize);
       return new ZipArchive(filePath, handle, fileSize, new Map(entries.map((entry) => [entry.name, entry])));
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
+    });
   }
 
   entries(): readonly ZipEntry[] {
@@ -117,27 +108,14 @@ export class ZipArchive {
     return start;
   }
 
-  private async readExactly(name: string, position: number, length: number): Promise<Uint8Array> {
-    const bytes = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.handle.read(bytes, done, Math.min(READ_CHUNK_BYTES, length - done), position + done);
-      if (bytesRead === 0) throw new CheckpointError(this.filePath, `entry "${name}": the file ended while reading it (truncated?)`);
-      done += bytesRead;
-    }
-    return bytes;
+  private readExactly(name: string, position: number, length: number): Promise<Uint8Array> {
+    return readExactly(this.handle, position, length, () => new CheckpointError(this.filePath, `entry "${name}": the file ended while reading it (truncated?)`));
   }
 }
 
 async function readAt(handle: fs.FileHandle, position: number, length: number): Promise<DataView> {
-  const bytes = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(bytes, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return new DataView(bytes.buffer, 0, done);
+  const bytes = await readUpTo(handle, position, length);
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function uint64(view: DataView, offset: number, filePath: string, what: string): number {

@@ -123,7 +123,9 @@ interface TypedFields {
 function typedBytes(dtype: SafetensorsDType | undefined, fields: TypedFields): Uint8Array | undefined {
   const concat = (chunks: Uint8Array[]) => (chunks.length ? Buffer.concat(chunks) : undefined);
   const bytesOfArray = (array: ArrayBufferView) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-  const int32 = (values: bigint[]) => values.map((value) => Number(BigInt.asIntN(32, value)));
+  // int32_data carries every element type of 32 bits or less, each value wrapped to int32 first.
+  const fromInt32 = (TypedArray: new (values: number[]) => ArrayBufferView) =>
+    fields.int32Values.length ? bytesOfArray(new TypedArray(fields.int32Values.map((value) => Number(BigInt.asIntN(32, value))))) : undefined;
   switch (dtype) {
     case 'F32':
       return concat(fields.floatChunks);
@@ -136,21 +138,21 @@ function typedBytes(dtype: SafetensorsDType | undefined, fields: TypedFields): U
     case 'U32':
       return fields.uint64Values.length ? bytesOfArray(Uint32Array.from(fields.uint64Values, Number)) : undefined;
     case 'I32':
-      return fields.int32Values.length ? bytesOfArray(Int32Array.from(int32(fields.int32Values))) : undefined;
+      return fromInt32(Int32Array);
     case 'I16':
-      return fields.int32Values.length ? bytesOfArray(Int16Array.from(int32(fields.int32Values))) : undefined;
+      return fromInt32(Int16Array);
     // float16 and bfloat16 travel as their 16-bit patterns in int32_data.
     case 'U16':
     case 'F16':
     case 'BF16':
-      return fields.int32Values.length ? bytesOfArray(Uint16Array.from(int32(fields.int32Values))) : undefined;
+      return fromInt32(Uint16Array);
     case 'I8':
-      return fields.int32Values.length ? bytesOfArray(Int8Array.from(int32(fields.int32Values))) : undefined;
+      return fromInt32(Int8Array);
     case 'U8':
     case 'BOOL':
     case 'F8_E4M3':
     case 'F8_E5M2':
-      return fields.int32Values.length ? Uint8Array.from(int32(fields.int32Values)) : undefined;
+      return fromInt32(Uint8Array);
     default:
       return undefined;
   }
