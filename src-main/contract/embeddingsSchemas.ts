@@ -34,6 +34,8 @@ export const mapPointSchema = z.object({
   slideName: z.string(),
   x: z.number(),
   y: z.number(),
+  cellX: z.number(),
+  cellY: z.number(),
   classId: z.number().int().nullable(),
   className: z.string().nullable(),
   tags: z.record(z.string(), z.string()),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, browseTo, createProject, expect, importAnnotationFile, repositoryRoot, screenshotFor, test } from './browserMode';
+import { addFolder, browseTo, createProject, expect, importAnnotationFile, repositoryRoot, screenshotFor, test, waitForViewerIdle } from './browserMode';
 
 const GOLDEN = path.join(repositoryRoot, 'tests', 'unit', 'models', 'architecture', 'golden', 'timm-gelu');
 
@@ -69,6 +69,18 @@ test('extracts embeddings of labelled cells with a tiny model and shows their 2-
   await page.mouse.move(box.x + (hit!.x + 2) * (box.width / 560), box.y + (hit!.y + 2) * (box.height / 400));
   await expect(panel.getByTestId('embedding-tip')).toContainText('case-1.tif —');
   await screenshotFor(page, 'embeddings-en');
+
+  // A click on the point opens its cell in the viewer, centred.
+  await page.mouse.click(box.x + (hit!.x + 2) * (box.width / 560), box.y + (hit!.y + 2) * (box.height / 400));
+  await expect(page.getByTestId('slide-viewer')).toBeVisible();
+  await waitForViewerIdle(page);
+  const centred = await page.evaluate(() => {
+    const hook = (window as unknown as { __mitobenchViewer: { viewer: { viewport: { getCenter(current: boolean): { x: number; y: number }; viewportToImageCoordinates(point: { x: number; y: number }): { x: number; y: number } } } } }).__mitobenchViewer;
+    const centre = hook.viewer.viewport.viewportToImageCoordinates(hook.viewer.viewport.getCenter(true));
+    return { x: centre.x, y: centre.y };
+  });
+  const cells = labelsCsv.split('\n').slice(1, -1).map((line) => line.split(',').slice(0, 2).map(Number) as [number, number]);
+  expect(cells.some(([x, y]) => Math.hypot(x - centred.x, y - centred.y) < 2)).toBe(true);
 
   await page.getByTestId('nav-settings').click();
   await page.getByTestId('language-select').selectOption('ja');

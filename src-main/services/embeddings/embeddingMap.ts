@@ -11,8 +11,12 @@ export interface MapPoint {
   readonly annotationId: number;
   readonly slideId: number;
   readonly slideName: string;
+  /** The point on the map (first two principal components). */
   readonly x: number;
   readonly y: number;
+  /** The cell's centre on its slide, level-0 pixels (where a click on the point opens the viewer). */
+  readonly cellX: number;
+  readonly cellY: number;
   /** The agreed class; null for a disagreement. */
   readonly classId: number | null;
   readonly className: string | null;
@@ -48,7 +52,7 @@ export function embeddingMap(
   slideOf: (slideId: number) => MapSlide,
 ): EmbeddingMapResult {
   const cells = labelledCells(db);
-  const consensus = new Map(cells.map((cell) => [cell.annotationId, cell.consensus]));
+  const byId = new Map(cells.map((cell) => [cell.annotationId, cell]));
   const cached = new EmbeddingCache(db).vectors(modelKey, paramsKey, cells);
   const dims = cached[0]?.vector.length ?? 0;
   const usable = cached.filter((entry) => entry.vector.length === dims);
@@ -70,14 +74,15 @@ export function embeddingMap(
   const mapPoints = usable.map((entry, i): MapPoint => {
     const { name, tags } = slide(entry.slideId);
     for (const tag of tags) tagKeys.add(tag.key);
-    const cellConsensus = consensus.get(entry.annotationId)!;
+    const cell = byId.get(entry.annotationId)!;
+    const cellConsensus = cell.consensus;
     const classId = cellConsensus.status === 'agreed' ? cellConsensus.classId : null;
     const tagMap = Object.fromEntries(tags.map((tag) => [tag.key, tag.value]));
     const group = colourBy === 'class' ? (classId === null ? '' : (classes.get(classId)?.name ?? String(classId))) : (tagMap[colourBy] ?? '');
     const colour = colourBy === 'class' && classId !== null ? (classes.get(classId)?.colour ?? null) : null;
     const previous = counts.get(group);
     counts.set(group, { name: group, colour, count: (previous?.count ?? 0) + 1 });
-    return { annotationId: entry.annotationId, slideId: entry.slideId, slideName: name, x: points[i]![0], y: points[i]![1], classId, className: classId === null ? null : (classes.get(classId)?.name ?? String(classId)), tags: tagMap, group };
+    return { annotationId: entry.annotationId, slideId: entry.slideId, slideName: name, x: points[i]![0], y: points[i]![1], cellX: cell.x, cellY: cell.y, classId, className: classId === null ? null : (classes.get(classId)?.name ?? String(classId)), tags: tagMap, group };
   });
   const groups = [...counts.values()].sort((a, b) => (a.name === '' ? 1 : b.name === '' ? -1 : a.name.localeCompare(b.name)));
   return { points: mapPoints, groups, explained, tagKeys: [...tagKeys].sort() };

@@ -403,7 +403,7 @@ export const en = {
     emptyMap: 'No cached embeddings yet: extract them first.',
     noGroup: 'disagreement / none',
     noTag: '(no value)',
-    hover: (slide: string, group: string) => `${slide} — ${group}`,
+    hover: (slide: string, group: string) => `${slide} — ${group} (click: open in the viewer)`,
     umapLater: 'UMAP is not offered yet.',
   },
   errors: {

@@ -399,7 +399,7 @@ export const ja: Dictionary = {
     emptyMap: 'キャッシュ済みの埋め込みがまだありません。先に抽出してください。',
     noGroup: '不一致／なし',
     noTag: '（値なし）',
-    hover: (slide: string, group: string) => `${slide} — ${group}`,
+    hover: (slide: string, group: string) => `${slide} — ${group}（クリックでビューアに表示）`,
     umapLater: 'UMAP はまだ利用できません。',
   },
   errors: {
