@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
 import { repositoryRoot, startServer } from '../fixtures/browserServer';
+import { writeSyntheticPyramid, type SyntheticPyramidOptions } from '../fixtures/syntheticSlides';
 
 export { repositoryRoot };
 
@@ -120,4 +121,25 @@ export async function waitForViewerIdle(page: Page): Promise<void> {
 
 export async function screenshotFor(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(repositoryRoot, 'test-results', 'screens', `${name}.png`) });
+}
+
+/**
+ * The start of every labelling test: a synthetic slide in a new project, opened in the viewer,
+ * labelled under `annotator`.
+ */
+export async function labelNewSlide(
+  page: Page,
+  app: BrowserModeApp,
+  { project, annotator, slide }: { project: string; annotator: string; slide: SyntheticPyramidOptions },
+): Promise<void> {
+  const folder = path.join(app.scratch, 'scans');
+  fs.mkdirSync(folder);
+  await writeSyntheticPyramid(folder, slide);
+  await page.goto(app.url);
+  await createProject(page, app.scratch, project);
+  await addFolder(page, folder);
+  await page.getByTestId('view-slide').click();
+  await waitForViewerIdle(page);
+  await page.getByTestId('annotator-name').fill(annotator);
+  await page.getByTestId('annotator-use').click();
 }

@@ -1,19 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, createProject, expect, screenshotFor, test, waitForViewerIdle } from './browserMode';
+import { expect, labelNewSlide, screenshotFor, test, waitForViewerIdle } from './browserMode';
 
 test('fifty labels by mouse and keys survive a killed server', async ({ page, app }) => {
-  const folder = path.join(app.scratch, 'scans');
-  fs.mkdirSync(folder);
-  await writeSyntheticPyramid(folder, { width: 4000, height: 3000, fileName: 'fifty.tif' });
-  await page.goto(app.url);
-  await createProject(page, app.scratch, 'Fifty');
-  await addFolder(page, folder);
-  await page.getByTestId('view-slide').click();
-  await waitForViewerIdle(page);
-  await page.getByTestId('annotator-name').fill('Dr. Mori');
-  await page.getByTestId('annotator-use').click();
+  await labelNewSlide(page, app, { project: 'Fifty', annotator: 'Dr. Mori', slide: { width: 4000, height: 3000, fileName: 'fifty.tif' } });
 
   const inView = page.getByTestId('cells-in-view');
   const canvas = page.locator('[data-testid=slide-viewer] .canvas');

@@ -1,21 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeSyntheticPyramid } from '../fixtures/syntheticSlides';
 import { hasSharedAnnotations, midogPlusPlusJsonPath } from '../fixtures/sharedAnnotations';
-import { addFolder, browseTo, createProject, expect, screenshotFor, test, waitForViewerIdle } from './browserMode';
+import { browseTo, createProject, expect, labelNewSlide, screenshotFor, test, waitForViewerIdle } from './browserMode';
 
 test('label cells by click and keys, undo and redo, and find them again after a reload', async ({ page, app }) => {
-  const folder = path.join(app.scratch, 'scans');
-  fs.mkdirSync(folder);
-  await writeSyntheticPyramid(folder, { width: 4000, height: 3000, fileName: 'mitoses.tif' });
-  await page.goto(app.url);
-  await createProject(page, app.scratch, 'Labelling');
-  await addFolder(page, folder);
-  await page.getByTestId('view-slide').click();
-  await waitForViewerIdle(page);
-
-  await page.getByTestId('annotator-name').fill('Dr. Sato');
-  await page.getByTestId('annotator-use').click();
+  await labelNewSlide(page, app, { project: 'Labelling', annotator: 'Dr. Sato', slide: { width: 4000, height: 3000, fileName: 'mitoses.tif' } });
   const inView = page.getByTestId('cells-in-view');
   await expect(inView).toHaveText('0 cells in view');
 

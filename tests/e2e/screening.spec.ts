@@ -1,8 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, createProject, expect, screenshotFor, test, waitForViewerIdle, type ViewerHook } from './browserMode';
+import { expect, labelNewSlide, screenshotFor, test, type ViewerHook, waitForViewerIdle } from './browserMode';
 
 const MITOTIC_FIGURE = 1;
 const IMPOSTER = 2;
@@ -60,16 +57,7 @@ async function expectCentreNear(page: Page, x: number, y: number): Promise<void>
 }
 
 test('screen a slide field by field, resume after a reload, and count mitotic figures with the hotspot', async ({ page, app }) => {
-  const folder = path.join(app.scratch, 'scans');
-  fs.mkdirSync(folder);
-  await writeSyntheticPyramid(folder, { width: 4000, height: 3000, mpp: 0.25, fileName: 'screening.tif' });
-  await page.goto(app.url);
-  await createProject(page, app.scratch, 'Screening');
-  await addFolder(page, folder);
-  await page.getByTestId('view-slide').click();
-  await waitForViewerIdle(page);
-  await page.getByTestId('annotator-name').fill('Dr. Sato');
-  await page.getByTestId('annotator-use').click();
+  await labelNewSlide(page, app, { project: 'Screening', annotator: 'Dr. Sato', slide: { width: 4000, height: 3000, mpp: 0.25, fileName: 'screening.tif' } });
   const slideId = Number(await page.getByTestId('slide-viewer').getAttribute('data-slide-id'));
   await labelCells(page, 'Dr. Sato', slideId);
 

@@ -1,8 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, createProject, expect, screenshotFor, test, waitForViewerIdle } from './browserMode';
+import { expect, labelNewSlide, screenshotFor, test, waitForViewerIdle } from './browserMode';
 
 interface SeenAnnotation {
   id: number;
@@ -38,16 +35,7 @@ async function imageZoom(page: Page): Promise<number> {
 }
 
 test('draw regions, select, move, relabel and delete a cell, undo, and edit the classes', async ({ page, app }) => {
-  const folder = path.join(app.scratch, 'scans');
-  fs.mkdirSync(folder);
-  await writeSyntheticPyramid(folder, { width: 4000, height: 3000, fileName: 'regions.tif' });
-  await page.goto(app.url);
-  await createProject(page, app.scratch, 'Tools');
-  await addFolder(page, folder);
-  await page.getByTestId('view-slide').click();
-  await waitForViewerIdle(page);
-  await page.getByTestId('annotator-name').fill('Dr. Sato');
-  await page.getByTestId('annotator-use').click();
+  await labelNewSlide(page, app, { project: 'Tools', annotator: 'Dr. Sato', slide: { width: 4000, height: 3000, fileName: 'regions.tif' } });
   const inView = page.getByTestId('cells-in-view');
   await expect(inView).toHaveText('0 cells in view');
   await expect(page.getByTestId('viewer-keys')).toContainText('R rectangle');
@@ -199,16 +187,7 @@ test('draw regions, select, move, relabel and delete a cell, undo, and edit the 
 });
 
 test('blind mode can hide the others’ unlabelled candidates', async ({ page, app }) => {
-  const folder = path.join(app.scratch, 'scans');
-  fs.mkdirSync(folder);
-  await writeSyntheticPyramid(folder, { width: 3000, height: 2000, fileName: 'blind.tif' });
-  await page.goto(app.url);
-  await createProject(page, app.scratch, 'Blind');
-  await addFolder(page, folder);
-  await page.getByTestId('view-slide').click();
-  await waitForViewerIdle(page);
-  await page.getByTestId('annotator-name').fill('Dr. Sato');
-  await page.getByTestId('annotator-use').click();
+  await labelNewSlide(page, app, { project: 'Blind', annotator: 'Dr. Sato', slide: { width: 3000, height: 2000, fileName: 'blind.tif' } });
   const canvas = page.locator('[data-testid=slide-viewer] .canvas');
   await canvas.click({ position: { x: 400, y: 300 } });
   const inView = page.getByTestId('cells-in-view');
