@@ -6,6 +6,6 @@ export { GraphError } from './GraphError';
 export { IR_VERSION, OPSET_VERSION } from './onnxProto';
 export type { InitializerPlacement } from './onnxProto';
 export type { Shape } from './shapes';
-export { writeModel } from './writeModel';
+export { writeModel, writeModelSharingData } from './writeModel';
 export type { WriteModelOptions, WrittenModel } from './writeModel';
 export * from './ops';

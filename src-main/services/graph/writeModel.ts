@@ -37,48 +37,123 @@ export interface WrittenModel {
  * twice. Both files appear under their final names only when complete. ORT must load the model
  * from its path, which resolves the data file relative to the model (pitfall 9).
  */
+/** Where each initializer goes: inline, or at an aligned offset of the data file, in graph order. */
+type PlannedPlacement = { readonly kind: 'inline' } | { readonly kind: 'external'; readonly offset: number; readonly length: number };
+
+function planPlacements(graph: Graph, inlineBelow: number, alignment: number): { plan: Map<Initializer, PlannedPlacement>; dataBytes: number } {
+  const plan = new Map<Initializer, PlannedPlacement>();
+  let position = 0;
+  let end = 0;
+  for (const initializer of graph.initializers) {
+    const length = elementCount(initializer.tensor.shape) * bytesPerElement(initializer.tensor.dtype);
+    if (length < inlineBelow) {
+      plan.set(initializer, { kind: 'inline' });
+      continue;
+    }
+    position = Math.ceil(position / alignment) * alignment;
+    plan.set(initializer, { kind: 'external', offset: position, length });
+    position += length;
+    end = position;
+  }
+  return { plan, dataBytes: end };
+}
+
+/**
+ * Writes `graph` as `modelPath` (an ONNX ModelProto) and its large initializers to
+ * `<model file name>.data` beside it. Weights are streamed: each initializer is loaded (if it
+ * is lazy), written in chunks and released before the next, so the weights are never held
+ * twice. Both files appear under their final names only when complete. ORT must load the model
+ * from its path, which resolves the data file relative to the model (pitfall 9).
+ */
 export async function writeModel(graph: Graph, modelPath: string, options: WriteModelOptions = {}): Promise<WrittenModel> {
-  const inlineBelow = options.inlineBelowBytes ?? 1024;
-  const alignment = options.alignment ?? 4096;
   const dataName = `${path.basename(modelPath)}.data`;
   const dataPath = path.join(path.dirname(modelPath), dataName);
   const temporaryModel = `${modelPath}.partial`;
   const temporaryData = `${dataPath}.partial`;
+  const { plan, dataBytes } = planPlacements(graph, options.inlineBelowBytes ?? 1024, options.alignment ?? 4096);
   const placements = new Map<string, InitializerPlacement>();
-  let externalBytes = 0;
   let dataFile: fs.FileHandle | undefined;
   try {
-    let position = 0;
-    for (const initializer of graph.initializers) {
-      const byteLength = elementCount(initializer.tensor.shape) * bytesPerElement(initializer.tensor.dtype);
-      if (byteLength < inlineBelow) {
-        placements.set(initializer.tensor.name, { kind: 'inline', bytes: arrayBytes(await loadWeights(initializer)) });
+    for (const [initializer, planned] of plan) {
+      const bytes = arrayBytes(await loadWeights(initializer));
+      if (planned.kind === 'inline') {
+        placements.set(initializer.tensor.name, { kind: 'inline', bytes });
         continue;
       }
       dataFile ??= await fs.open(temporaryData, 'w');
-      position = Math.ceil(position / alignment) * alignment;
-      await writeChunked(dataFile, arrayBytes(await loadWeights(initializer)), position, Math.min(options.chunkBytes ?? WRITE_CHUNK_BYTES, WRITE_CHUNK_BYTES));
-      placements.set(initializer.tensor.name, { kind: 'external', location: dataName, offset: position, length: byteLength });
-      position += byteLength;
-      externalBytes += byteLength;
+      await writeChunked(dataFile, bytes, planned.offset, Math.min(options.chunkBytes ?? WRITE_CHUNK_BYTES, WRITE_CHUNK_BYTES));
+      placements.set(initializer.tensor.name, { kind: 'external', location: dataName, offset: planned.offset, length: planned.length });
     }
     await dataFile?.close();
     dataFile = undefined;
-    const model = encodeModel(graph, placements, options);
-    if (model.length > PROTOBUF_LIMIT_BYTES) {
-      throw new Error(`${modelPath}: the model would be ${model.length} bytes, above protobuf's 2 GB limit; lower inlineBelowBytes`);
-    }
-    await fs.writeFile(temporaryModel, model);
-    if (externalBytes > 0) await fs.rename(temporaryData, dataPath);
+    const modelBytes = await writeProto(graph, placements, temporaryModel, modelPath, options);
+    if (dataBytes > 0) await fs.rename(temporaryData, dataPath);
     else await fs.rm(dataPath, { force: true });
     await fs.rename(temporaryModel, modelPath);
-    return { modelPath, ...(externalBytes > 0 ? { dataPath } : {}), modelBytes: model.length, externalBytes, placements };
+    return { modelPath, ...(dataBytes > 0 ? { dataPath } : {}), modelBytes, externalBytes: externalTotal(placements), placements };
   } catch (error) {
     await dataFile?.close().catch(() => undefined);
     await fs.rm(temporaryData, { force: true });
     await fs.rm(temporaryModel, { force: true });
     throw error;
   }
+}
+
+/**
+ * Writes another graph over the weights that `writeModel` already wrote for `dataModelPath`
+ * (e.g. the same network at another batch size): only the small model file is written, its
+ * external initializers pointing into the existing data file, so a variant costs no weight
+ * copy and lazy weights are never read except the small inline ones. The graph must hold the
+ * same initializers in the same order with the same options; the data file's size is checked
+ * against that layout.
+ */
+export async function writeModelSharingData(graph: Graph, modelPath: string, dataModelPath: string, options: WriteModelOptions = {}): Promise<WrittenModel> {
+  if (path.resolve(path.dirname(modelPath)) !== path.resolve(path.dirname(dataModelPath))) {
+    throw new Error(`${modelPath}: a model sharing weights must lie in the folder of ${dataModelPath} (ONNX Runtime finds the data beside the model)`);
+  }
+  const dataName = `${path.basename(dataModelPath)}.data`;
+  const dataPath = path.join(path.dirname(dataModelPath), dataName);
+  const { plan, dataBytes } = planPlacements(graph, options.inlineBelowBytes ?? 1024, options.alignment ?? 4096);
+  const size = await fs.stat(dataPath).then(
+    (stat) => stat.size,
+    () => -1,
+  );
+  if (size !== dataBytes) {
+    throw new Error(`${dataPath}: ${size < 0 ? 'is missing' : `holds ${size} bytes`}, but the weights of ${graph.name} take ${dataBytes}: it was written for another network`);
+  }
+  const placements = new Map<string, InitializerPlacement>();
+  for (const [initializer, planned] of plan) {
+    placements.set(
+      initializer.tensor.name,
+      planned.kind === 'inline'
+        ? { kind: 'inline', bytes: arrayBytes(await loadWeights(initializer)) }
+        : { kind: 'external', location: dataName, offset: planned.offset, length: planned.length },
+    );
+  }
+  const temporaryModel = `${modelPath}.partial`;
+  try {
+    const modelBytes = await writeProto(graph, placements, temporaryModel, modelPath, options);
+    await fs.rename(temporaryModel, modelPath);
+    return { modelPath, dataPath, modelBytes, externalBytes: externalTotal(placements), placements };
+  } catch (error) {
+    await fs.rm(temporaryModel, { force: true });
+    throw error;
+  }
+}
+
+async function writeProto(graph: Graph, placements: ReadonlyMap<string, InitializerPlacement>, temporaryPath: string, modelPath: string, options: ModelOptions): Promise<number> {
+  const model = encodeModel(graph, placements, options);
+  if (model.length > PROTOBUF_LIMIT_BYTES) {
+    throw new Error(`${modelPath}: the model would be ${model.length} bytes, above protobuf's 2 GB limit; lower inlineBelowBytes`);
+  }
+  await fs.writeFile(temporaryPath, model);
+  return model.length;
+}
+
+function externalTotal(placements: ReadonlyMap<string, InitializerPlacement>): number {
+  let total = 0;
+  for (const placement of placements.values()) if (placement.kind === 'external') total += placement.length;
+  return total;
 }
 
 async function loadWeights(initializer: Initializer) {

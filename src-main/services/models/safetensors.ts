@@ -1,7 +1,7 @@
 import type fs from 'node:fs/promises';
 import { CheckpointError } from './CheckpointError';
 import { openAndParse, readTensorBytes, readUpTo } from './fileReading';
-import { bfloat16ToFloat32, float16ToFloat32 } from './halfPrecision';
+import { bfloat16ToFloat32, float16ToFloat32 } from '../graph/halfPrecision';
 import { openShards, ShardedCheckpoint } from './shardedCheckpoint';
 
 /** The dtypes of the safetensors format, with their element sizes in bytes. */

@@ -1,7 +1,7 @@
 import { Graph } from '../graph/Graph';
 import type { Tensor, WeightData } from '../graph/Graph';
 import { GraphError } from '../graph/GraphError';
-import { add, concat, conv, expand, gather, gelu, gemm, layerNormalization, matMul, mul, reshape, silu, softmax, split, transpose } from '../graph/ops';
+import { add, cast, concat, conv, expand, gather, gelu, gemm, layerNormalization, matMul, mul, reshape, silu, softmax, split, transpose } from '../graph/ops';
 import type { Shape } from '../graph/shapes';
 
 /**
@@ -32,7 +32,12 @@ export interface VitConfig {
   readonly layerNormEps: number;
   /** Static batch size of the graph (one graph per batch size, ONNX-TRAINING.md pitfall 6). */
   readonly batchSize: number;
-  readonly dtype: 'float32' | 'float64';
+  /**
+   * The type the network computes in. 'float16' halves weight memory and bandwidth on GPU
+   * providers: the weights are stored as half floats, while the `pixels` input and the `tokens`
+   * output stay float32 (a Cast at each end), so callers feed and read the same tensors.
+   */
+  readonly dtype: 'float32' | 'float64' | 'float16';
 }
 
 export const VIT_DEFAULTS: Pick<VitConfig, 'inChannels' | 'mlp' | 'layerScale' | 'registerTokens' | 'noEmbedClass' | 'layerNormEps' | 'batchSize' | 'dtype'> = {
@@ -136,7 +141,9 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, name = 'vi
     return graph.initializer(parameterName, config.dtype, parameter.shape, weights(parameter));
   };
   const { batchSize: batch, dim, imageSize } = config;
-  const pixels = graph.input('pixels', config.dtype, [batch, config.inChannels, imageSize, imageSize]);
+  const half = config.dtype === 'float16';
+  const input = graph.input('pixels', half ? 'float32' : config.dtype, [batch, config.inChannels, imageSize, imageSize]);
+  const pixels = half ? cast(graph, input, 'float16') : input;
   const tokens = tokenCount(config);
 
   let x = graph.scope('patch_embed', () => {
@@ -168,7 +175,7 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, name = 'vi
     });
   }
   const normed = layerNormalization(graph, h, param('norm.weight'), param('norm.bias'), config.layerNormEps);
-  graph.output(reshape(graph, normed, [batch, tokens, dim]), 'tokens');
+  graph.output(reshape(graph, half ? cast(graph, normed, 'float32') : normed, [batch, tokens, dim]), 'tokens');
   return graph;
 }
 

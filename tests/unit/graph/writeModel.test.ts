@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph } from '../../../src-main/services/graph/Graph';
 import { GraphError } from '../../../src-main/services/graph/GraphError';
 import { add, gemm, reshape } from '../../../src-main/services/graph/ops';
-import { writeModel } from '../../../src-main/services/graph/writeModel';
+import { writeModel, writeModelSharingData } from '../../../src-main/services/graph/writeModel';
 import { expectClose, makeTempDir, randomFloat32, removeTempDir, runGraph, seededRandom } from './ortHarness';
 
 const dir = makeTempDir();
@@ -16,12 +17,12 @@ const bias = randomFloat32(48, random);
 const input = randomFloat32(5 * 64, random);
 
 /** A linear layer whose 12 KiB weight goes to external data and whose bias may stay inline. */
-function linearGraph(weightData: Graph['initializers'][number]['data'] = weight): Graph {
+function linearGraph(weightData: Graph['initializers'][number]['data'] = weight, rows = 5): Graph {
   const graph = new Graph('linear');
-  const x = graph.input('x', 'float32', [5, 64]);
+  const x = graph.input('x', 'float32', [rows, 64]);
   const w = graph.initializer('fc.weight', 'float32', [48, 64], weightData);
   const b = graph.initializer('fc.bias', 'float32', [48], bias);
-  graph.output(reshape(graph, gemm(graph, x, w, b, { transB: true }), [5, 6, 8]), 'y');
+  graph.output(reshape(graph, gemm(graph, x, w, b, { transB: true }), [rows, 6, 8]), 'y');
   return graph;
 }
 
@@ -45,6 +46,41 @@ describe('external data', () => {
     expect(written.modelBytes).toBeLessThan(2000);
     expect(fs.statSync(modelPath).size).toBe(written.modelBytes);
     expect(fs.readdirSync(dir).filter((name) => name.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('a variant at another batch size shares the data file: only its small model file is written, and its weights are never read', async () => {
+    const base = path.join(dir, 'shared.onnx');
+    await writeModel(linearGraph(), base);
+    const variantPath = path.join(dir, 'shared.b2.onnx');
+    let reads = 0;
+    const counted = () => {
+      reads++;
+      return weight;
+    };
+    const written = await writeModelSharingData(linearGraph(counted, 2), variantPath, base);
+    expect(reads).toBe(0);
+    expect(written.dataPath).toBe(`${base}.data`);
+    expect(fs.existsSync(`${variantPath}.data`)).toBe(false);
+    const session = await ort.InferenceSession.create(variantPath, { executionProviders: ['cpu'] });
+    try {
+      const rows = input.subarray(0, 2 * 64);
+      const { y } = await session.run({ x: new ort.Tensor('float32', rows, [2, 64]) });
+      const alone = await runGraph(linearGraph(weight, 2), { x: rows }, dir);
+      expectClose(y!.data as Float32Array, alone.y!.data as Float32Array, 0, 0);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('refuses to share a data file written for another network, naming it', async () => {
+    const base = path.join(dir, 'other.onnx');
+    await writeModel(linearGraph(), base);
+    const wider = new Graph('wider');
+    const x = wider.input('x', 'float32', [1, 64]);
+    wider.output(gemm(wider, x, wider.initializer('fc.weight', 'float32', [96, 64], new Float32Array(96 * 64)), undefined, { transB: true }), 'y');
+    await expect(writeModelSharingData(wider, path.join(dir, 'other.b1.onnx'), base)).rejects.toThrow(/other\.onnx\.data: holds \d+ bytes, but the weights of wider take 24576/);
+    await expect(writeModelSharingData(linearGraph(), path.join(dir, 'nested', 'x.onnx'), base)).rejects.toThrow(/must lie in the folder/);
+    expect(fs.existsSync(path.join(dir, 'other.b1.onnx'))).toBe(false);
   });
 
   it('keeps small initializers inline by default and writes no data file when none is large', async () => {

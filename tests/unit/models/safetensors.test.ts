@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../../src-main/services/models/CheckpointError';
-import { float32ToBfloat16, float32ToFloat16, float16ToFloat32 } from '../../../src-main/services/models/halfPrecision';
+import { float32ToBfloat16, float32ToFloat16, float16ToFloat32 } from '../../../src-main/services/graph/halfPrecision';
 import { SafetensorsCheckpoint, SafetensorsFile } from '../../../src-main/services/models/safetensors';
 import { writeSafetensors } from '../../../src-main/services/models/safetensorsWriter';
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphError } from '../../../src-main/services/graph/GraphError';
+import { float32ToFloat16 } from '../../../src-main/services/graph/halfPrecision';
 import { writeModel } from '../../../src-main/services/graph/writeModel';
 import type { VitConfig } from '../../../src-main/services/models/vit';
 import { VIT_DEFAULTS, buildVitGraph, tokenCount, vitParameterCount, vitParameters } from '../../../src-main/services/models/vit';
@@ -51,6 +52,22 @@ describe('ViT graph against a plain TypeScript forward', () => {
 
   it('with 3 heads, patch 8, batch 1 and a non-square-friendly MLP ratio', async () => {
     await expectMatchesReference({ ...tiny, imageSize: 24, patchSize: 8, dim: 24, heads: 3, mlpRatio: 2.5, batchSize: 1, depth: 1 }, 40);
+  });
+});
+
+describe('ViT in half precision', () => {
+  it('float16 weights and compute, float32 input and output, within half-precision error of the float32 reference', async () => {
+    const config: VitConfig = { ...tiny, dtype: 'float16', layerScale: true, registerTokens: 4 };
+    const weights = randomWeights(config, 50);
+    const graph = buildVitGraph(config, ({ name }) => float32ToFloat16(weights.get(name)!));
+    expect(graph.inputs[0]!.dtype).toBe('float32');
+    expect(graph.outputs[0]!.dtype).toBe('float32');
+    expect(graph.initializers.every(({ tensor }) => tensor.dtype === 'float16')).toBe(true);
+    const pixels = randomFloat32(config.batchSize * config.inChannels * config.imageSize ** 2, seededRandom(51), 2);
+    const { tokens } = await runGraph(graph, { pixels }, dir);
+    const expected = vitReference({ ...config, dtype: 'float32' }, weights, pixels);
+    // Half floats keep 11 significant bits (≈ 5e-4 relative); two blocks of LayerNorm'd activations stay within 2e-2.
+    expectClose(tokens!.data as Float32Array, expected, 2e-2, 2e-2);
   });
 });
 

@@ -1,6 +1,6 @@
-import { allocateArray } from '../dtype';
 import type { DType, TypedArray } from '../dtype';
 import { checkWeightArray, fail } from '../Graph';
+import { float32ToFloat16 } from '../halfPrecision';
 import type { Graph, OpDefinition, Tensor } from '../Graph';
 import { elementCount } from '../shapes';
 import type { Shape } from '../shapes';
@@ -42,17 +42,22 @@ export function int64Constant(graph: Graph, values: readonly number[]): Tensor {
   return constant(graph, 'int64', [values.length], toInt64Array(values));
 }
 
-/** A scalar (shape []) floating-point constant of the given dtype. */
+type FloatDType = 'float32' | 'float64' | 'float16';
+
+function floatArray(graph: Graph, dtype: DType, values: readonly number[]): TypedArray {
+  if (dtype === 'float32') return Float32Array.from(values);
+  if (dtype === 'float64') return Float64Array.from(values);
+  if (dtype === 'float16') return float32ToFloat16(values);
+  return fail('Constant', graph, `floating-point constants of ${dtype} are not supported`);
+}
+
+/** A scalar (shape []) floating-point constant of the given dtype (float16 stored as its bits). */
 export function scalar(graph: Graph, value: number, dtype: DType): Tensor {
-  if (dtype !== 'float32' && dtype !== 'float64') fail('Constant', graph, `scalar constants of ${dtype} are not supported`);
-  const values = allocateArray(dtype, 1) as Float32Array | Float64Array;
-  values[0] = value;
-  return constant(graph, dtype, [], values);
+  return constant(graph, dtype, [], floatArray(graph, dtype, [value]));
 }
 
 /** A floating-point constant of any shape filled from plain numbers. */
-export function floatConstant(graph: Graph, dtype: 'float32' | 'float64', shape: Shape, values: readonly number[]): Tensor {
+export function floatConstant(graph: Graph, dtype: FloatDType, shape: Shape, values: readonly number[]): Tensor {
   if (values.length !== elementCount(shape)) fail('Constant', graph, `shape [${shape.join(',')}] needs ${elementCount(shape)} values`);
-  const array = dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values);
-  return constant(graph, dtype, shape, array);
+  return constant(graph, dtype, shape, floatArray(graph, dtype, values));
 }

@@ -49,7 +49,7 @@ export interface VitBuildOptions {
   /** Input side in pixels; a multiple of the patch size (default: the architecture's). */
   readonly imageSize?: number;
   readonly batchSize?: number;
-  readonly dtype?: 'float32' | 'float64';
+  readonly dtype?: VitConfig['dtype'];
 }
 
 export function toVitConfig(architecture: VitArchitecture, options: VitBuildOptions = {}): VitConfig {

@@ -1,4 +1,5 @@
 import type { TypedArray } from '../../graph/dtype';
+import { float32ToFloat16 } from '../../graph/halfPrecision';
 import { CheckpointError } from '../CheckpointError';
 import type { TensorSource, TensorValues } from '../safetensors';
 import type { VitConfig, VitParameter, VitWeights } from '../vit';
@@ -24,6 +25,7 @@ function floatValues(values: TensorValues, filePath: string, name: string): Floa
 
 function toDType(values: ArrayLike<number>, dtype: VitConfig['dtype']): TypedArray {
   if (dtype === 'float32') return values instanceof Float32Array ? values : Float32Array.from(values);
+  if (dtype === 'float16') return float32ToFloat16(values);
   return values instanceof Float64Array ? values : Float64Array.from(values);
 }
 
@@ -93,14 +95,14 @@ export function checkpointWeights(tensors: TensorSource, checkpointPath: string,
     const source = sources.get(name)!;
     if (source.kind === 'zeros') return toDType(new Float64Array(product(shape)), config.dtype);
     if (source.kind === 'tensor') return toDType(await read(source.name), config.dtype);
-    const out = config.dtype === 'float32' ? new Float32Array(product(shape)) : new Float64Array(product(shape));
+    const out = config.dtype === 'float64' ? new Float64Array(product(shape)) : new Float32Array(product(shape));
     let offset = 0;
     for (const part of source.names) {
       const values = await read(part);
       out.set(values, offset);
       offset += values.length;
     }
-    return out;
+    return toDType(out, config.dtype);
   };
 
   const unusedTensors = tensors

@@ -1,4 +1,4 @@
-import { bfloat16ToFloat32, float16ToFloat32 } from '../halfPrecision';
+import { bfloat16ToFloat32, float16ToFloat32 } from '../../graph/halfPrecision';
 import { SAFETENSORS_DTYPE_BYTES } from '../safetensors';
 import type { SafetensorsDType, TensorValues } from '../safetensors';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OnnxModelFile } from '../../../../src-main/services/models/checkpoints';
 import { CheckpointError } from '../../../../src-main/services/models/CheckpointError';
-import { float16ToFloat32, float32ToBfloat16, float32ToFloat16, bfloat16ToFloat32 } from '../../../../src-main/services/models/halfPrecision';
+import { float16ToFloat32, float32ToBfloat16, float32ToFloat16, bfloat16ToFloat32 } from '../../../../src-main/services/graph/halfPrecision';
 import { Graph } from '../../../../src-main/services/graph/Graph';
 import { add, floatConstant, matMul, mul, reshape } from '../../../../src-main/services/graph/ops';
 import { ProtoWriter } from '../../../../src-main/services/graph/ProtoWriter';

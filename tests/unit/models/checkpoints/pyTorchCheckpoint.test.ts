@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PyTorchCheckpoint, PyTorchFile, readAsFloat32 } from '../../../../src-main/services/models/checkpoints';
 import { CheckpointError } from '../../../../src-main/services/models/CheckpointError';
-import { float32ToBfloat16, float32ToFloat16, float16ToFloat32, bfloat16ToFloat32 } from '../../../../src-main/services/models/halfPrecision';
+import { float32ToBfloat16, float32ToFloat16, float16ToFloat32, bfloat16ToFloat32 } from '../../../../src-main/services/graph/halfPrecision';
 import { bytes, dict, global, int, OP, orderedDict, pickle, str, tempDir, tensorRecord, torchArchive, zip } from './builders';
 
 const temp = tempDir('mitobench-pytorch-');

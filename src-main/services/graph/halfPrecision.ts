@@ -29,33 +29,43 @@ export function bfloat16ToFloat32(bits: Uint16Array): Float32Array {
   return new Float32Array(words.buffer);
 }
 
-/** float32 to half-precision bits, rounding to nearest even (fp16 weights, test checkpoints). */
-export function float32ToFloat16(values: Float32Array): Uint16Array {
-  const view = new DataView(new ArrayBuffer(4));
-  return Uint16Array.from(values, (value) => {
-    view.setFloat32(0, value);
-    const x = view.getUint32(0);
+/** float32 to half-precision bits, rounding to nearest even (fp16 graphs, test checkpoints). */
+export function float32ToFloat16(values: ArrayLike<number>): Uint16Array {
+  const floats = values instanceof Float32Array ? values : Float32Array.from(values);
+  const words = new Uint32Array(floats.buffer, floats.byteOffset, floats.length);
+  const out = new Uint16Array(floats.length);
+  for (let i = 0; i < words.length; i++) {
+    const x = words[i]!;
     const sign = (x >>> 16) & 0x8000;
     const exponent = (x >>> 23) & 0xff;
     let mantissa = x & 0x7fffff;
-    if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+    if (exponent === 0xff) {
+      out[i] = sign | 0x7c00 | (mantissa ? 0x200 : 0);
+      continue;
+    }
     const e = exponent - 127 + 15;
-    if (e >= 31) return sign | 0x7c00;
-    if (e <= 0) {
-      if (e < -10) return sign;
+    if (e >= 31) {
+      out[i] = sign | 0x7c00;
+    } else if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
       mantissa |= 0x800000;
       const shift = 14 - e;
       const half = mantissa >>> shift;
       const remainder = mantissa & ((1 << shift) - 1);
       const midpoint = 1 << (shift - 1);
-      return sign | (half + (remainder > midpoint || (remainder === midpoint && half & 1) ? 1 : 0));
+      out[i] = sign | (half + (remainder > midpoint || (remainder === midpoint && half & 1) ? 1 : 0));
+    } else {
+      let half = (e << 10) | (mantissa >>> 13);
+      const remainder = mantissa & 0x1fff;
+      // A carry out of the mantissa correctly bumps the exponent (up to infinity).
+      if (remainder > 0x1000 || (remainder === 0x1000 && half & 1)) half++;
+      out[i] = sign | half;
     }
-    let half = (e << 10) | (mantissa >>> 13);
-    const remainder = mantissa & 0x1fff;
-    // A carry out of the mantissa correctly bumps the exponent (up to infinity).
-    if (remainder > 0x1000 || (remainder === 0x1000 && half & 1)) half++;
-    return sign | half;
-  });
+  }
+  return out;
 }
 
 /** float32 to bfloat16 bits, rounding to nearest even. */
