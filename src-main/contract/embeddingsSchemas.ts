@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { executionProviderSchema, precisionSchema } from './modelsSchemas';
 import { recordIdSchema } from './schemas';
 
 /** Cell embeddings of a registered model, and their 2-D map (services/embeddings). */
@@ -58,13 +59,17 @@ export const embeddingsCallSchemas = {
       modelId: recordIdSchema,
       slideIds: z.array(recordIdSchema).min(1).max(10_000),
       batchSize: z.number().int().min(1).max(256).optional(),
+      /** float16 runs a half-precision build of a compiled checkpoint (GPU providers gain most). */
+      precision: precisionSchema.optional(),
+      /** Default: the fastest available provider. */
+      provider: executionProviderSchema.optional(),
     }),
     output: extractResultSchema,
   },
-  'embeddings.status': { input: z.object({ modelId: recordIdSchema }), output: embeddingStatusSchema },
+  'embeddings.status': { input: z.object({ modelId: recordIdSchema, precision: precisionSchema.optional() }), output: embeddingStatusSchema },
   /** PCA of the cached embeddings; colourBy is 'class' or a slide tag key. */
   'embeddings.map': {
-    input: z.object({ modelId: recordIdSchema, colourBy: z.string().trim().min(1).max(100) }),
+    input: z.object({ modelId: recordIdSchema, colourBy: z.string().trim().min(1).max(100), precision: precisionSchema.optional() }),
     output: embeddingMapSchema,
   },
 };

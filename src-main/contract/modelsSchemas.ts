@@ -6,6 +6,10 @@ import { pathSchema, recordIdSchema } from './schemas';
 export const executionProviderSchema = z.enum(['cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
 export type ExecutionProviderName = z.infer<typeof executionProviderSchema>;
 
+/** What a compiled network computes in: float16 halves weight memory and is faster on GPU providers. */
+export const precisionSchema = z.enum(['float32', 'float16']);
+export type Precision = z.infer<typeof precisionSchema>;
+
 export const modelConfigSchema = z.object({
   /** "timm vit_base_patch16_224", or "ONNX file (producer)". */
   architecture: z.string(),

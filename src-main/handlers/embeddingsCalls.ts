@@ -1,6 +1,6 @@
 import { UserFacingError } from '../contract/errors';
 import { EmbeddingCache, labelledCells } from '../services/embeddings/EmbeddingCache';
-import { extractEmbeddings, hasDynamicBatch, refuseSlidesWithoutMpp, workerEmbeddingSession } from '../services/embeddings/EmbeddingExtractor';
+import { DEFAULT_BATCH_SIZE, extractEmbeddings, refuseSlidesWithoutMpp, staticBatchSize, workerEmbeddingSession } from '../services/embeddings/EmbeddingExtractor';
 import { embeddingMap } from '../services/embeddings/embeddingMap';
 import { modelKey, patchParameters } from '../services/embeddings/patches';
 import { registryOf, runtimeOf } from './modelsCalls';
@@ -12,47 +12,49 @@ type EmbeddingsCalls = Pick<HandlerTable, 'embeddings.extract' | 'embeddings.sta
 export function embeddingsHandlers(workspace: Workspace): EmbeddingsCalls {
   const modelOf = (modelId: number) => registryOf(workspace).get(modelId);
   return {
-    'embeddings.extract': async ({ modelId, slideIds, batchSize }) => {
+    'embeddings.extract': async ({ modelId, slideIds, batchSize = DEFAULT_BATCH_SIZE, precision = 'float32', provider }) => {
       const model = modelOf(modelId);
       const library = workspace.slides();
       const db = workspace.database().db;
       patchParameters(model);
       refuseSlidesWithoutMpp(library, slideIds);
       const title = `Embeddings: ${model.name}, ${slideIds.length} slide(s)`;
-      const { result } = await workspace.jobs().run('embeddings.extract', title, { modelId, slideIds }, async (job) => {
-        const dynamicBatch = await hasDynamicBatch(model.onnxPath);
-        const opened = await runtimeOf().createSession(model.onnxPath);
+      const { result } = await workspace.jobs().run('embeddings.extract', title, { modelId, slideIds, batchSize, precision }, async (job) => {
+        // A compiled checkpoint runs as one static-batch graph per batch size (built once, sharing the weights file).
+        const onnxPath = await registryOf(workspace).variant(model, batchSize, precision);
+        const lease = await runtimeOf().acquire(onnxPath, provider);
         try {
           return await extractEmbeddings({
             db,
             library,
             model,
-            session: workerEmbeddingSession(opened.worker, model, dynamicBatch),
+            session: workerEmbeddingSession(lease.session.worker, model, await staticBatchSize(onnxPath)),
             slideIds,
             batchSize,
+            precision,
             signal: job.signal,
             progress: (done, total, message) => job.progress(done, total, message),
           });
         } finally {
-          await opened.worker.close();
+          lease.release();
         }
       });
       if (!result) throw new UserFacingError('internal', `${title}: the job ended without a result`);
       return result;
     },
-    'embeddings.status': ({ modelId }) => {
+    'embeddings.status': ({ modelId, precision }) => {
       const model = modelOf(modelId);
       const params = patchParameters(model);
       const db = workspace.database().db;
       const cells = labelledCells(db);
-      const cached = new EmbeddingCache(db).cachedIds(modelKey(model), params.key, cells).size;
+      const cached = new EmbeddingCache(db).cachedIds(modelKey(model, precision), params.key, cells).size;
       return { cached, total: cells.length, width: params.width, height: params.height, umPerPixel: params.umPerPixel, interpolation: params.interpolation };
     },
-    'embeddings.map': ({ modelId, colourBy }) => {
+    'embeddings.map': ({ modelId, colourBy, precision }) => {
       const model = modelOf(modelId);
       const params = patchParameters(model);
       const library = workspace.slides();
-      return embeddingMap(workspace.database().db, modelKey(model), params.key, colourBy, (slideId) => {
+      return embeddingMap(workspace.database().db, modelKey(model, precision), params.key, colourBy, (slideId) => {
         const slide = library.get(slideId);
         return { name: slide.name, tags: slide.tags };
       });

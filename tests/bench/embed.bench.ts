@@ -35,10 +35,10 @@
  * their 2 × 16 MB of input and output to the peak). Elsewhere than Linux only
  * process.resourceUsage().maxRSS is available, a peak over the whole run.
  *
- * SLIDE TO EMBEDDING (ViT-S at batches 8 and 32; --no-slide skips it): the app's pipeline,
+ * SLIDE TO EMBEDDING (both models, every batch size; --no-slide skips it): the app's pipeline,
  * extractEmbeddings (src-main/services/embeddings), on a fresh project holding the shared
  * CMU-1-Small-Region.svs (0.5 µm/px) with seeded random labelled point cells, through the same
- * worker right after its timed runs: 4 batches at batch 8, 3 at batch 32 (each cell read from the
+ * worker right after its timed runs: 8 batches at batch 1, 4 at batch 8, 3 at batch 32 (each cell read from the
  * slide through SlideLibrary + a 256 MB TileCache as the app's, resized, normalised; the next
  * batch prepared while the model runs; every batch stored in the project's embedding cache). The
  * model gets a second output, the class token [B, D], as the embedding. Ratio: cells/s of the
@@ -90,8 +90,8 @@ const batchSizes = (listArgument('--batches') ?? ['1', '8', '32']).map(Number);
 const keep = args.includes('--keep');
 const slidePart = !args.includes('--no-slide');
 const SLIDE_FILE = path.resolve(import.meta.dirname, '../../../shared/data/slides/CMU-1-Small-Region.svs');
-/** Batches of cells in the slide-to-embedding run, per batch size (ViT-S only). */
-const SLIDE_BATCHES: Record<number, number> = { 8: 4, 32: 3 };
+/** Batches of cells in the slide-to-embedding run, per batch size. */
+const SLIDE_BATCHES: Record<number, number> = { 1: 8, 8: 4, 32: 3 };
 for (const name of modelNames) if (!(name in MODELS)) throw new Error(`--models: unknown model "${name}" (known: ${Object.keys(MODELS).join(', ')})`);
 for (const batch of batchSizes) if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batches: "${batch}" is not a positive integer`);
 
@@ -232,7 +232,7 @@ async function slideToEmbedding(worker: SessionWorker, config: VitConfig, label:
       db: project.db,
       library,
       model,
-      session: workerEmbeddingSession(worker, model, true),
+      session: workerEmbeddingSession(worker, model, config.batchSize),
       slideIds: [slide.id],
       batchSize: config.batchSize,
     });
@@ -338,7 +338,7 @@ async function main(): Promise<void> {
           for (const ms of baselineMs) baselineSamples.push(matMulFlops / (ms / 1000) / 1e9);
           const flops = vitFlopsPerImage(config) * batch;
           const slideBatches = SLIDE_BATCHES[batch];
-          const slide = slidePart && name === 'vit-s' && slideBatches ? await slideToEmbedding(worker, config, label, slideBatches * batch, dir) : undefined;
+          const slide = slidePart && slideBatches ? await slideToEmbedding(worker, config, label, slideBatches * batch, dir) : undefined;
           rows.push({
             model: label,
             batch,

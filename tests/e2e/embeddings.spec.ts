@@ -45,6 +45,15 @@ test('extracts embeddings of labelled cells with a tiny model and shows their 2-
   await panel.getByTestId('embeddings-extract').click();
   await expect(panel.getByTestId('embeddings-result')).toContainText('0 embedded, 8 already cached');
 
+  // Half precision at batch 4 is a separate build and a separate cache; float32's stays.
+  await panel.getByTestId('embeddings-precision').selectOption('float16');
+  await expect(panel.getByTestId('embeddings-cached')).toHaveText('0 of 8 labelled cells embedded');
+  await panel.getByTestId('embeddings-batch').selectOption('4');
+  await panel.getByTestId('embeddings-extract').click();
+  await expect(panel.getByTestId('embeddings-result')).toContainText('8 embedded, 0 already cached');
+  await panel.getByTestId('embeddings-precision').selectOption('float32');
+  await expect(panel.getByTestId('embeddings-cached')).toHaveText('8 of 8 labelled cells embedded');
+
   await panel.getByTestId('embeddings-toggle-map').click();
   const canvas = panel.getByTestId('embedding-canvas');
   await expect(canvas).toBeVisible();

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { ModelInfo } from '../../contract/modelsSchemas';
+import type { ModelInfo, Precision } from '../../contract/modelsSchemas';
 import { UserFacingError } from '../../contract/errors';
 import { OnnxModelFile } from '../models/checkpoints/OnnxModelFile';
 import type { SessionWorker } from '../models/runtime/SessionWorker';
@@ -17,39 +17,48 @@ export interface EmbeddingSession {
   embed(pixels: Float32Array, count: number): Promise<{ data: Float32Array; dims: number }>;
 }
 
-/** Whether the ONNX file's first input has a free batch dimension (compiled checkpoints are fixed at 1). */
-export async function hasDynamicBatch(onnxPath: string): Promise<boolean> {
+/** The ONNX file's static batch size (compiled models: 1, or the variant's), or null when its first input's batch dimension is free. */
+export async function staticBatchSize(onnxPath: string): Promise<number | null> {
   const file = await OnnxModelFile.open(onnxPath);
   try {
     const first = file.inputs[0]?.shape?.[0];
-    return !(typeof first === 'number' && first > 0);
+    return typeof first === 'number' && first > 0 ? first : null;
   } finally {
     await file.close();
   }
 }
 
 /**
- * A model session in its worker thread. With a free batch dimension a batch is one run; with a
- * fixed batch of 1 the batch's runs are all posted at once, so the worker runs them back to back.
+ * A model session in its worker thread. With a free batch dimension a batch is one run. With a
+ * static batch size the images go in runs of exactly that many, all posted at once so the worker
+ * runs them back to back; a short last run is padded with zeros and the padding's outputs dropped.
  */
-export function workerEmbeddingSession(worker: SessionWorker, model: Pick<ModelInfo, 'config' | 'embeddingOutput'>, dynamicBatch: boolean): EmbeddingSession {
+export function workerEmbeddingSession(worker: SessionWorker, model: Pick<ModelInfo, 'config' | 'embeddingOutput'>, staticBatch: number | null): EmbeddingSession {
   const { inputName } = model.config;
   const output = model.embeddingOutput;
+  const [, c, h, w] = model.config.inputShape as [number, number, number, number];
+  const perImage = c * h * w;
   return {
     async embed(pixels, count) {
-      const perImage = pixels.length / count;
-      const [, c, h, w] = model.config.inputShape as [number, number, number, number];
-      if (dynamicBatch) {
+      if (staticBatch === null) {
         const result = (await worker.run({ [inputName]: { dims: [count, c, h, w], data: pixels } }, [output]))[output]!;
         return { data: result.data, dims: result.data.length / count };
       }
-      const runs = Array.from({ length: count }, (_, i) =>
-        worker.run({ [inputName]: { dims: [1, c, h, w], data: pixels.slice(i * perImage, (i + 1) * perImage) } }, [output]),
-      );
+      const runs: Promise<Readonly<Record<string, { data: Float32Array }>>>[] = [];
+      for (let first = 0; first < count; first += staticBatch) {
+        const images = Math.min(staticBatch, count - first);
+        const slice = pixels.subarray(first * perImage, (first + images) * perImage);
+        const feed = images === staticBatch ? slice.slice() : new Float32Array(staticBatch * perImage);
+        if (images < staticBatch) feed.set(slice);
+        runs.push(worker.run({ [inputName]: { dims: [staticBatch, c, h, w], data: feed } }, [output]));
+      }
       const results = await Promise.all(runs);
-      const dims = results[0]![output]!.data.length;
+      const dims = results[0]![output]!.data.length / staticBatch;
       const data = new Float32Array(dims * count);
-      results.forEach((result, i) => data.set(result[output]!.data, i * dims));
+      results.forEach((result, run) => {
+        const images = Math.min(staticBatch, count - run * staticBatch);
+        data.set(result[output]!.data.subarray(0, images * dims), run * staticBatch * dims);
+      });
       return { data, dims };
     },
   };
@@ -62,6 +71,8 @@ export interface ExtractOptions {
   readonly session: EmbeddingSession;
   readonly slideIds: readonly number[];
   readonly batchSize?: number;
+  /** What the session computes in; float16 embeddings are cached apart from float32 ones. */
+  readonly precision?: Precision;
   readonly signal?: AbortSignal;
   readonly progress?: (done: number, total: number, message?: string) => void;
 }
@@ -119,7 +130,7 @@ export async function extractEmbeddings(options: ExtractOptions): Promise<Extrac
   const { db, library, model, session, signal } = options;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const params = patchParameters(model);
-  const key = modelKey(model);
+  const key = modelKey(model, options.precision);
   refuseSlidesWithoutMpp(library, options.slideIds);
   const cache = new EmbeddingCache(db);
   const cells = labelledCells(db, options.slideIds);

@@ -1,5 +1,5 @@
 import { UserFacingError } from '../../contract/errors';
-import type { ModelInfo } from '../../contract/modelsSchemas';
+import type { ModelInfo, Precision } from '../../contract/modelsSchemas';
 import type { PatchInterpolation } from '../slides/cellCrop';
 
 /** µm per pixel used when a model does not state one: 20× scans, where most pathology models were trained. */
@@ -43,9 +43,10 @@ export function patchParameters(model: Pick<ModelInfo, 'name' | 'config'>): Patc
   return { width, height, umPerPixel, interpolation, mean, std, key };
 }
 
-/** The model's cache key: its weights hash and the output used as the embedding. */
-export function modelKey(model: Pick<ModelInfo, 'fileHash' | 'embeddingOutput'>): string {
-  return `${model.fileHash}:${model.embeddingOutput}`;
+/** The model's cache key: its weights hash, the output used as the embedding, and the precision it ran in. */
+export function modelKey(model: Pick<ModelInfo, 'fileHash' | 'embeddingOutput'>, precision: Precision = 'float32'): string {
+  // float32 keys keep their original form, so caches from before half precision stay valid.
+  return precision === 'float32' ? `${model.fileHash}:${model.embeddingOutput}` : `${model.fileHash}:${model.embeddingOutput}:${precision}`;
 }
 
 /**

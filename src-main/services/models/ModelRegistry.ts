@@ -4,10 +4,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { UserFacingError } from '../../contract/errors';
-import type { ModelConfig, ModelInfo } from '../../contract/modelsSchemas';
+import type { ModelConfig, ModelInfo, Precision } from '../../contract/modelsSchemas';
 import { GraphError } from '../graph/GraphError';
+import { writeModelSharingData } from '../graph/writeModel';
 import { VitCheckpoint } from './architecture/VitCheckpoint';
 import { embeddingWidth } from './architecture/VitArchitecture';
+import type { EmbeddingRule } from './architecture/VitArchitecture';
 import { CheckpointError } from './CheckpointError';
 import { OnnxModelFile } from './checkpoints/OnnxModelFile';
 import type { OnnxValueInfo } from './checkpoints/OnnxModelFile';
@@ -128,6 +130,40 @@ export class ModelRegistry {
     const derived = model.kind === 'onnx-file' && model.onnxPath !== model.sourcePath;
     if ((model.kind === 'checkpoint-folder' || derived) && !stillUsed) {
       await fs.rm(path.dirname(model.onnxPath), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The ONNX file that runs `model` at a static batch size and precision. A compiled checkpoint
+   * gets variants beside its model.onnx: `model.b16.onnx` shares model.onnx's weight file
+   * (only the small graph is written), and `model.fp16.onnx` (+ its own half-size weights,
+   * read again from the checkpoint folder) with its batch variants likewise. Each variant is
+   * written once and reused. An ONNX file runs as it is (its own batch dimension), in float32.
+   */
+  async variant(model: ModelInfo, batchSize: number, precision: Precision = 'float32'): Promise<string> {
+    if (model.kind === 'onnx-file') {
+      if (precision !== 'float32') {
+        throw new UserFacingError('invalid-argument', `${model.sourcePath}: an ONNX file runs as it was exported; half precision is offered for checkpoint folders that Mitobench compiles`, model.sourcePath);
+      }
+      return model.onnxPath;
+    }
+    const base = precision === 'float32' ? model.onnxPath : model.onnxPath.replace(/\.onnx$/, '.fp16.onnx');
+    const target = batchSize === 1 ? base : base.replace(/\.onnx$/, `.b${batchSize}.onnx`);
+    if (await exists(target)) return target;
+    const checkpoint = await VitCheckpoint.open(model.sourcePath).catch((error: unknown) => {
+      throw new UserFacingError(
+        'not-found',
+        `${model.sourcePath}: the checkpoint folder of "${model.name}" cannot be read (${(error as Error).message}); it is needed once to build the ${precision} batch-${batchSize} model`,
+        model.sourcePath,
+      );
+    });
+    try {
+      const options = { dtype: precision, embedding: (model.config.embeddingRule as EmbeddingRule | null) ?? undefined, imageSize: model.config.imageSize ?? undefined };
+      if (!(await exists(base))) await checkpoint.writeModel(base, options);
+      if (target !== base) await writeModelSharingData(checkpoint.buildGraph({ ...options, batchSize }).graph, target, base);
+      return target;
+    } finally {
+      await checkpoint.close();
     }
   }
 
@@ -300,6 +336,13 @@ function toInfo(row: ModelRow): ModelInfo {
     onnxPath: row.onnx_path,
     createdAt: row.created_at,
   };
+}
+
+async function exists(filePath: string): Promise<boolean> {
+  return fs.access(filePath).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** mean/std/interpolation from a timm config's pretrained_cfg, when it states them. */

@@ -128,17 +128,42 @@ export function vitParameterCount(config: VitConfig): number {
   return vitParameters(config).reduce((sum, { shape }) => sum + shape.reduce((product, dim) => product * dim, 1), 0);
 }
 
+/** The four linear layers of each block that adapters (LoRA) attach to, in timm's names. */
+export type VitLinearLayer = 'qkv' | 'proj' | 'fc1' | 'fc2';
+
+export interface VitLinear {
+  readonly block: number;
+  readonly layer: VitLinearLayer;
+  /** The layer's input, [B·T, in]. */
+  readonly input: Tensor;
+  /** Frozen weight [out, in] and bias [out], as initializers. */
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+}
+
+/**
+ * Emits one block linear layer. The default is `input · weightᵀ + bias` as one Gemm(transB)
+ * (pitfall 7); the training issue's LoRA builder adds its low-rank branch here.
+ */
+export type VitLinearEmitter = (graph: Graph, linear: VitLinear) => Tensor;
+
+export const plainLinear: VitLinearEmitter = (graph, { input, weight, bias }) => gemm(graph, input, weight, bias, { transB: true });
+
 /**
  * Builds the forward graph: input `pixels` [B, C, H, W] (already normalised), output `tokens`
  * [B, T, D], the final-normed sequence (class token, registers, patches). Which tokens form
  * the embedding is the preset's business.
  */
-export function buildVitGraph(config: VitConfig, weights: VitWeights, name = 'vit'): Graph {
+export function buildVitGraph(config: VitConfig, weights: VitWeights, name = 'vit', linear: VitLinearEmitter = plainLinear): Graph {
   const graph = new Graph(name);
   const shapes = new Map(vitParameters(config).map((parameter) => [parameter.name, parameter]));
   const param = (parameterName: string): Tensor => {
     const parameter = shapes.get(parameterName)!;
     return graph.initializer(parameterName, config.dtype, parameter.shape, weights(parameter));
+  };
+  const blockLinear = (block: number, layer: VitLinearLayer, input: Tensor): Tensor => {
+    const prefix = `blocks.${block}.${layer === 'qkv' || layer === 'proj' ? 'attn' : 'mlp'}.${layer}`;
+    return linear(graph, { block, layer, input, weight: param(`${prefix}.weight`), bias: param(`${prefix}.bias`) });
   };
   const { batchSize: batch, dim, imageSize } = config;
   const half = config.dtype === 'float16';
@@ -165,11 +190,11 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, name = 'vi
     const block = `blocks.${i}`;
     h = graph.scope(block, () => {
       const normed1 = layerNormalization(graph, h, param(`${block}.norm1.weight`), param(`${block}.norm1.bias`), config.layerNormEps);
-      let attention = graph.scope('attn', () => attentionBranch(graph, config, normed1, block, param));
+      let attention = graph.scope('attn', () => attentionBranch(graph, config, normed1, (layer, input) => blockLinear(i, layer, input)));
       if (config.layerScale) attention = mul(graph, attention, param(`${block}.ls1.gamma`));
       const afterAttention = add(graph, h, attention);
       const normed2 = layerNormalization(graph, afterAttention, param(`${block}.norm2.weight`), param(`${block}.norm2.bias`), config.layerNormEps);
-      let mlp = graph.scope('mlp', () => mlpBranch(graph, config, normed2, block, param));
+      let mlp = graph.scope('mlp', () => mlpBranch(graph, config, normed2, (layer, input) => blockLinear(i, layer, input)));
       if (config.layerScale) mlp = mul(graph, mlp, param(`${block}.ls2.gamma`));
       return add(graph, afterAttention, mlp);
     });
@@ -179,11 +204,13 @@ export function buildVitGraph(config: VitConfig, weights: VitWeights, name = 'vi
   return graph;
 }
 
-function attentionBranch(graph: Graph, config: VitConfig, x: Tensor, block: string, param: (name: string) => Tensor): Tensor {
+type BlockLinear = (layer: VitLinearLayer, input: Tensor) => Tensor;
+
+function attentionBranch(graph: Graph, config: VitConfig, x: Tensor, linear: BlockLinear): Tensor {
   const { batchSize: batch, dim, heads } = config;
   const tokens = tokenCount(config);
   const headDim = dim / heads;
-  const qkv = gemm(graph, x, param(`${block}.attn.qkv.weight`), param(`${block}.attn.qkv.bias`), { transB: true });
+  const qkv = linear('qkv', x);
   // [B·T, 3D] → [3, B, heads, T, headDim], as timm's reshape(B, N, 3, heads, hd).permute(2, 0, 3, 1, 4).
   const split3 = transpose(graph, reshape(graph, qkv, [batch, tokens, 3, heads, headDim]), [2, 0, 3, 1, 4]);
   const q = mul(graph, gather(graph, split3, 0, 0), headDim ** -0.5);
@@ -191,13 +218,11 @@ function attentionBranch(graph: Graph, config: VitConfig, x: Tensor, block: stri
   const v = gather(graph, split3, 2, 0);
   const weights = softmax(graph, matMul(graph, q, transpose(graph, k, [0, 1, 3, 2])), -1);
   const context = transpose(graph, matMul(graph, weights, v), [0, 2, 1, 3]);
-  return gemm(graph, reshape(graph, context, [batch * tokens, dim]), param(`${block}.attn.proj.weight`), param(`${block}.attn.proj.bias`), {
-    transB: true,
-  });
+  return linear('proj', reshape(graph, context, [batch * tokens, dim]));
 }
 
-function mlpBranch(graph: Graph, config: VitConfig, x: Tensor, block: string, param: (name: string) => Tensor): Tensor {
-  const hidden = gemm(graph, x, param(`${block}.mlp.fc1.weight`), param(`${block}.mlp.fc1.bias`), { transB: true });
+function mlpBranch(graph: Graph, config: VitConfig, x: Tensor, linear: BlockLinear): Tensor {
+  const hidden = linear('fc1', x);
   let activated: Tensor;
   if (config.mlp === 'gelu') {
     activated = gelu(graph, hidden);
@@ -206,5 +231,5 @@ function mlpBranch(graph: Graph, config: VitConfig, x: Tensor, block: string, pa
     const [gate, value] = split(graph, hidden, [half, half], 1) as [Tensor, Tensor];
     activated = mul(graph, silu(graph, gate), value);
   }
-  return gemm(graph, activated, param(`${block}.mlp.fc2.weight`), param(`${block}.mlp.fc2.bias`), { transB: true });
+  return linear('fc2', activated);
 }

@@ -404,6 +404,12 @@ export const en = {
     noGroup: 'disagreement / none',
     noTag: '(no value)',
     hover: (slide: string, group: string) => `${slide} — ${group} (click: open in the viewer)`,
+    batchSize: 'Batch',
+    precision: 'Precision',
+    float32: 'float32',
+    float16: 'float16 (GPU)',
+    precisionHint: 'float16 halves weight memory and runs faster on a GPU provider; its embeddings are cached apart from float32 ones',
+    precisionOnnx: 'An ONNX file runs in the precision it was exported in',
     umapLater: 'UMAP is not offered yet.',
   },
   errors: {

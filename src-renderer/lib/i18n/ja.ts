@@ -400,6 +400,12 @@ export const ja: Dictionary = {
     noGroup: '不一致／なし',
     noTag: '（値なし）',
     hover: (slide: string, group: string) => `${slide} — ${group}（クリックでビューアに表示）`,
+    batchSize: 'バッチ',
+    precision: '精度',
+    float32: 'float32',
+    float16: 'float16（GPU）',
+    precisionHint: 'float16 は重みのメモリが半分になり、GPU プロバイダでは速く動きます。埋め込みは float32 とは別にキャッシュされます',
+    precisionOnnx: 'ONNX ファイルはエクスポートされた精度のまま実行されます',
     umapLater: 'UMAP はまだ利用できません。',
   },
   errors: {

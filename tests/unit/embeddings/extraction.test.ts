@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnnotationStore } from '../../../src-main/services/annotations/AnnotationStore';
 import { EmbeddingCache, labelledCells } from '../../../src-main/services/embeddings/EmbeddingCache';
-import { extractEmbeddings, hasDynamicBatch, workerEmbeddingSession } from '../../../src-main/services/embeddings/EmbeddingExtractor';
+import { extractEmbeddings, staticBatchSize, workerEmbeddingSession } from '../../../src-main/services/embeddings/EmbeddingExtractor';
 import type { EmbeddingSession } from '../../../src-main/services/embeddings/EmbeddingExtractor';
 import { embeddingMap } from '../../../src-main/services/embeddings/embeddingMap';
 import { modelKey, normaliseInto, patchParameters } from '../../../src-main/services/embeddings/patches';
@@ -118,14 +118,14 @@ describe('patches at the model’s µm per pixel', () => {
 
 describe('extraction', () => {
   it('refuses a slide without µm per pixel, naming it, and stores nothing', async () => {
-    const { session } = countingSession(workerEmbeddingSession(opened.worker, model, false));
+    const { session } = countingSession(workerEmbeddingSession(opened.worker, model, 1));
     await expect(extractEmbeddings({ db: project.db, library, model, session, slideIds: [slideId, noMppSlideId] })).rejects.toThrow(/"no-mpp\.tif": the slide file does not state its µm per pixel/);
     expect((project.db.prepare('SELECT count(*) AS n FROM embeddings').get() as { n: number }).n).toBe(0);
   });
 
   it('cancels mid-way keeping finished batches; a rerun does only the rest; a third run skips all', async () => {
-    expect(await hasDynamicBatch(model.onnxPath)).toBe(false);
-    const inner = workerEmbeddingSession(opened.worker, model, false);
+    expect(await staticBatchSize(model.onnxPath)).toBe(1);
+    const inner = workerEmbeddingSession(opened.worker, model, 1);
     const controller = new AbortController();
     const first = countingSession(inner, { controller, batches: 1 });
     const progress: number[] = [];
@@ -167,11 +167,41 @@ describe('extraction', () => {
     }
   });
 
+  it('a batch-4 variant (5 cells: one full run, one padded) and a float16 build store what batch 1 stored, float16 under its own key', async () => {
+    const params = patchParameters(model);
+    const cells = labelledCells(project.db, [slideId]);
+    const cache = new EmbeddingCache(project.db);
+    const single = cache.vectors(modelKey(model), params.key, cells).map((entry) => entry.vector);
+    const registry = new ModelRegistry(project.db, project.cacheFolder);
+    const runtime = new ModelRuntime({ entry: WORKER_ENTRY, candidates: ['cpu'] });
+    for (const precision of ['float32', 'float16'] as const) {
+      const variant = await registry.variant(model, 4, precision);
+      expect(await staticBatchSize(variant)).toBe(4);
+      const lease = await runtime.acquire(variant, 'cpu');
+      try {
+        const run = countingSession(workerEmbeddingSession(lease.session.worker, model, 4));
+        const key = modelKey(model, precision);
+        // float32: clear the batch-1 results first, so this run embeds every cell again.
+        if (precision === 'float32') project.db.prepare('DELETE FROM embeddings WHERE model_key = ?').run(key);
+        const result = await extractEmbeddings({ db: project.db, library, model, session: run.session, slideIds: [slideId], batchSize: 5, precision });
+        expect(result).toMatchObject({ total: 5, skipped: 0, embedded: 5 });
+        expect(run.calls).toEqual([5]);
+        const stored = cache.vectors(key, params.key, cells).map((entry) => entry.vector);
+        const tolerance = precision === 'float32' ? 1e-5 : 3e-2;
+        stored.forEach((vector, i) => vector.forEach((value, j) => expect(Math.abs(value - single[i]![j]!)).toBeLessThanOrEqual(tolerance * (1 + Math.abs(single[i]![j]!)))));
+      } finally {
+        lease.release();
+      }
+    }
+    expect(cache.cachedIds(modelKey(model, 'float16'), params.key, cells).size).toBe(5);
+    await runtime.closeSessions();
+  });
+
   it('embeds a moved cell again (its centre is part of the key), and maps the cells by class and by tag', async () => {
     const person = store.ensureAnnotator('Ada').id;
     const { x, y } = squareCentre(9, 2);
     store.move(cellIds[0]!, person, { shape: 'point', x, y });
-    const run = countingSession(workerEmbeddingSession(opened.worker, model, false));
+    const run = countingSession(workerEmbeddingSession(opened.worker, model, 1));
     expect(await extractEmbeddings({ db: project.db, library, model, session: run.session, slideIds: [slideId] })).toMatchObject({ skipped: 4, embedded: 1 });
 
     const params = patchParameters(model);

@@ -7,7 +7,7 @@ import { matMul } from '../../../src-main/services/graph/ops/matMul';
 import { writeModel } from '../../../src-main/services/graph/writeModel';
 import { ModelRegistry, hashFile } from '../../../src-main/services/models/ModelRegistry';
 import { ProjectDatabase } from '../../../src-main/services/project/ProjectDatabase';
-import { makeTempDir, randomFloat32, removeTempDir, seededRandom } from '../graph/ortHarness';
+import { expectClose, makeTempDir, randomFloat32, removeTempDir, seededRandom } from '../graph/ortHarness';
 
 const GOLDEN = path.join(import.meta.dirname, 'architecture', 'golden');
 const dir = makeTempDir('mitobench-registry-');
@@ -108,5 +108,63 @@ describe('ModelRegistry', () => {
     fs.writeFileSync(text, 'hello');
     await expect(registry.register(text)).rejects.toThrow(`${text}: not a checkpoint folder`);
     await expect(registry.register(path.join(dir, 'absent'))).rejects.toThrow(/no such file or folder/);
+  });
+});
+
+describe('ModelRegistry variants: batch sizes and half precision', () => {
+  async function embed(modelPath: string, inputName: string, dims: readonly number[], data: Float32Array): Promise<Float32Array> {
+    const session = await ort.InferenceSession.create(modelPath, { executionProviders: ['cpu'] });
+    try {
+      return (await session.run({ [inputName]: new ort.Tensor('float32', data, [...dims]) })).embedding!.data as Float32Array;
+    } finally {
+      await session.release();
+    }
+  }
+
+  it('a batch-3 variant shares the weights file and gives what three batch-1 runs give; float16 has its own half-size weights', async () => {
+    const folder = copyGolden('timm-swiglu-ls-reg4');
+    const model = await registry.register(folder);
+    const [, c, h, w] = model.config.inputShape as [number, number, number, number];
+    const images = randomFloat32(3 * c * h * w, seededRandom(8), 2);
+    const single = new Float32Array(3 * model.config.embeddingSize!);
+    for (let i = 0; i < 3; i++) {
+      single.set(await embed(model.onnxPath, model.config.inputName, [1, c, h, w], images.slice(i * c * h * w, (i + 1) * c * h * w)), i * model.config.embeddingSize!);
+    }
+    const folderFiles = () => fs.readdirSync(path.dirname(model.onnxPath)).sort();
+
+    const batched = await registry.variant(model, 3);
+    expect(path.basename(batched)).toBe('model.b3.onnx');
+    expect(folderFiles()).toEqual(['model.b3.onnx', 'model.onnx', 'model.onnx.data']);
+    expectClose(await embed(batched, model.config.inputName, [3, c, h, w], images), single, 1e-5, 1e-5);
+    expect(await registry.variant(model, 3)).toBe(batched);
+    expect(await registry.variant(model, 1)).toBe(model.onnxPath);
+
+    const half = await registry.variant(model, 3, 'float16');
+    expect(path.basename(half)).toBe('model.fp16.b3.onnx');
+    expect(folderFiles()).toEqual(['model.b3.onnx', 'model.fp16.b3.onnx', 'model.fp16.onnx', 'model.fp16.onnx.data', 'model.onnx', 'model.onnx.data']);
+    const dir = path.dirname(model.onnxPath);
+    const dataSize = (name: string) => fs.statSync(path.join(dir, name)).size;
+    expect(dataSize('model.fp16.onnx.data')).toBeLessThan(dataSize('model.onnx.data') * 0.6);
+    expectClose(await embed(half, model.config.inputName, [3, c, h, w], images), single, 2e-2, 2e-2);
+
+    await registry.remove(model.id);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it('needs the checkpoint folder once per new variant, and says so when it is gone; ONNX files have no half-precision build', async () => {
+    const folder = copyGolden('timm-gelu');
+    const model = await registry.register(folder);
+    fs.rmSync(folder, { recursive: true });
+    await expect(registry.variant(model, 8)).rejects.toThrow(`${folder}: the checkpoint folder of "${model.name}" cannot be read`);
+    expect(await registry.variant(model, 1)).toBe(model.onnxPath);
+
+    const graph = new Graph('plain');
+    const x = graph.input('image', 'float32', [1, 4]);
+    graph.output(matMul(graph, x, graph.initializer('w', 'float32', [4, 2], randomFloat32(8, seededRandom(5)))), 'features');
+    const file = path.join(dir, `plain-${counter++}.onnx`);
+    await writeModel(graph, file);
+    const onnx = await registry.register(file);
+    expect(await registry.variant(onnx, 16)).toBe(file);
+    await expect(registry.variant(onnx, 1, 'float16')).rejects.toThrow(/an ONNX file runs as it was exported/);
   });
 });

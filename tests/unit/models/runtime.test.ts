@@ -6,6 +6,7 @@ import { gelu } from '../../../src-main/services/graph/ops/gelu';
 import { matMul } from '../../../src-main/services/graph/ops/matMul';
 import { writeModel } from '../../../src-main/services/graph/writeModel';
 import { ModelRuntime } from '../../../src-main/services/models/runtime/ModelRuntime';
+import { SessionCache } from '../../../src-main/services/models/runtime/SessionCache';
 import { SessionWorker } from '../../../src-main/services/models/runtime/SessionWorker';
 import { makeTempDir, randomFloat32, removeTempDir, seededRandom } from '../graph/ortHarness';
 
@@ -79,3 +80,69 @@ describe('ModelRuntime', () => {
     await expect(runtime.createSession(path.join(dir, 'absent.onnx'))).rejects.toThrow(/absent\.onnx/);
   });
 });
+
+describe('session cache', () => {
+  it('reuses the open session for the same model and provider, replaces a stopped one, and closes idle ones', async () => {
+    const { modelPath } = await tinyModel();
+    const runtime = new ModelRuntime({ entry: TEST_WORKER_ENTRY, candidates: ['cpu'], idleSessionMs: 200 });
+    const first = await runtime.acquire(modelPath, 'cpu');
+    const second = await runtime.acquire(modelPath, 'cpu');
+    expect(second.session).toBe(first.session);
+    first.release();
+    second.release();
+    const third = await runtime.acquire(modelPath, 'cpu');
+    expect(third.session).toBe(first.session);
+    // A worker that stopped (crashed or closed elsewhere) is not handed out again.
+    await third.session.worker.close();
+    third.release();
+    const fresh = await runtime.acquire(modelPath, 'cpu');
+    expect(fresh.session).not.toBe(first.session);
+    expect(fresh.session.worker.stopped).toBe(false);
+    fresh.release();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(fresh.session.worker.stopped).toBe(true);
+  });
+});
+
+describe('SessionCache', () => {
+  function countingCache(maxIdle: number) {
+    const opened: string[] = [];
+    const closed: string[] = [];
+    const cache = new SessionCache<{ key: string }>({
+      open: async (key) => {
+        if (key === 'bad') throw new Error('cannot open bad');
+        opened.push(key);
+        return { key };
+      },
+      close: async (session) => {
+        closed.push(session.key);
+      },
+      maxIdle,
+      idleMs: 60_000,
+    });
+    return { cache, opened, closed };
+  }
+
+  it('opens once for concurrent callers, keeps at most maxIdle idle sessions (least recently released closed first), never closes a leased one', async () => {
+    const { cache, opened, closed } = countingCache(1);
+    const [a1, a2] = await Promise.all([cache.acquire('a'), cache.acquire('a')]);
+    expect(opened).toEqual(['a']);
+    const b = await cache.acquire('b');
+    a1.release();
+    expect(closed).toEqual([]);
+    a2.release();
+    b.release();
+    await Promise.resolve();
+    expect(closed).toEqual(['a']);
+    expect(cache.openKeys()).toEqual(['b']);
+    await cache.closeAll();
+    expect(closed).toEqual(['a', 'b']);
+  });
+
+  it('does not keep a failed opening', async () => {
+    const { cache } = countingCache(2);
+    await expect(cache.acquire('bad')).rejects.toThrow('cannot open bad');
+    expect(cache.openKeys()).toEqual([]);
+  });
+});
+

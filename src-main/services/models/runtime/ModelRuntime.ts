@@ -5,6 +5,8 @@ import { Graph } from '../../graph/Graph';
 import { add } from '../../graph/ops/add';
 import { writeModel } from '../../graph/writeModel';
 import type { ExecutionProvider, OpenedSession } from './protocol';
+import { SessionCache } from './SessionCache';
+import type { SessionLease } from './SessionCache';
 import { SessionWorker } from './SessionWorker';
 import type { WorkerEntry } from './SessionWorker';
 
@@ -38,6 +40,9 @@ export interface ModelRuntimeOptions {
   readonly entry: WorkerEntry;
   /** Default: the platform's providers. */
   readonly candidates?: readonly ExecutionProvider[];
+  /** Idle sessions kept open for reuse (default 2), and for how long (default 2 minutes). */
+  readonly maxIdleSessions?: number;
+  readonly idleSessionMs?: number;
 }
 
 /**
@@ -48,8 +53,38 @@ export interface ModelRuntimeOptions {
  */
 export class ModelRuntime {
   private detected: Promise<ProviderStatus[]> | null = null;
+  private readonly sessions: SessionCache<OpenSession>;
 
-  constructor(private readonly options: ModelRuntimeOptions) {}
+  constructor(private readonly options: ModelRuntimeOptions) {
+    this.sessions = new SessionCache<OpenSession>({
+      open: (key) => {
+        const [modelPath, preference] = JSON.parse(key) as [string, ExecutionProvider | null];
+        return this.createSession(modelPath, preference ?? undefined);
+      },
+      close: (opened) => opened.worker.close(),
+      maxIdle: options.maxIdleSessions,
+      idleMs: options.idleSessionMs,
+    });
+  }
+
+  /**
+   * A shared session of `modelPath` on `preference` (default: the fastest provider), from the
+   * cache when one is open (see SessionCache); release the lease when done, never close its
+   * worker. A session whose worker has stopped is replaced.
+   */
+  async acquire(modelPath: string, preference?: ExecutionProvider): Promise<SessionLease<OpenSession>> {
+    const key = JSON.stringify([modelPath, preference ?? null]);
+    const lease = await this.sessions.acquire(key);
+    if (!lease.session.worker.stopped) return lease;
+    lease.release();
+    await this.sessions.discard(key);
+    return this.sessions.acquire(key);
+  }
+
+  /** Closes every cached session. */
+  closeSessions(): Promise<void> {
+    return this.sessions.closeAll();
+  }
 
   get candidates(): readonly ExecutionProvider[] {
     return this.options.candidates ?? platformProviders();
@@ -128,12 +163,13 @@ export class ModelRuntime {
     preference?: ExecutionProvider,
     runs = 5,
   ): Promise<{ provider: ExecutionProvider; msPerImage: number; fellBackFrom?: ExecutionProvider; reason?: string }> {
-    const opened = await this.createSession(modelPath, preference);
+    const lease = await this.acquire(modelPath, preference);
     try {
+      const opened = lease.session;
       const msPerImage = await opened.worker.time(input.name, input.dims, runs);
       return { provider: opened.provider, msPerImage, ...(opened.fellBackFrom ? { fellBackFrom: opened.fellBackFrom, reason: opened.reason } : {}) };
     } finally {
-      await opened.worker.close();
+      lease.release();
     }
   }
 }

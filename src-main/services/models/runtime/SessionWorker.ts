@@ -45,6 +45,11 @@ export class SessionWorker {
     });
   }
 
+  /** Whether the thread has stopped (crashed, or closed): every request would fail. */
+  get stopped(): boolean {
+    return this.failure !== null;
+  }
+
   async open(modelPath: string, provider: ExecutionProvider): Promise<OpenedSession> {
     return (await this.request({ type: 'open', modelPath, provider })).session;
   }
