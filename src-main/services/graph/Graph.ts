@@ -42,24 +42,11 @@ export type Attribute =
   | { readonly name: string; readonly kind: 'string'; readonly value: string }
   | { readonly name: string; readonly kind: 'tensor'; readonly value: ConstantTensor };
 
-/**
- * The reverse-mode rule of one op, supplied by the training issue: given the node and the
- * gradients flowing into its outputs (undefined where none flows), it emits the nodes that
- * compute the gradients of its inputs, or undefined for inputs that receive none.
- */
-export type GradientRule = (
-  graph: Graph,
-  node: GraphNode,
-  outputGradients: readonly (Tensor | undefined)[],
-) => readonly (Tensor | undefined)[];
-
 /** One ONNX operator as the builder knows it. Each op module under ops/ defines one. */
 export interface OpDefinition {
   readonly opType: string;
   /** ONNX domain; '' is the default ai.onnx domain. */
   readonly domain: string;
-  /** Filled in by the training issue; undefined means the op cannot be differentiated yet. */
-  readonly gradient?: GradientRule;
 }
 
 export interface GraphNode {

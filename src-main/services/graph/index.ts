@@ -1,7 +1,7 @@
 export { allocateArray, bytesPerElement, isFloating, onnxDataType } from './dtype';
 export type { DType, TypedArray } from './dtype';
 export { Graph, Tensor } from './Graph';
-export type { Attribute, GradientRule, GraphNode, Initializer, OpDefinition, WeightData } from './Graph';
+export type { Attribute, GraphNode, Initializer, OpDefinition, WeightData } from './Graph';
 export { GraphError } from './GraphError';
 export { IR_VERSION, OPSET_VERSION } from './onnxProto';
 export type { InitializerPlacement } from './onnxProto';
@@ -9,3 +9,4 @@ export type { Shape } from './shapes';
 export { writeModel, writeModelSharingData } from './writeModel';
 export type { WriteModelOptions, WrittenModel } from './writeModel';
 export * from './ops';
+export * from './autodiff';

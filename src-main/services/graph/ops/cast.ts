@@ -4,7 +4,7 @@ import type { Graph, OpDefinition, Tensor } from '../Graph';
 
 /**
  * Cast to another dtype.
- * GRADIENT (training issue): dX = Cast(dY, X.dtype) between floating dtypes; none otherwise.
+ * GRADIENT (rule in graph/autodiff/rules): dX = Cast(dY, X.dtype) between floating dtypes; none otherwise.
  */
 export const castOp: OpDefinition = { opType: 'Cast', domain: '' };
 

@@ -4,7 +4,7 @@ import { normalizeAxis } from '../shapes';
 
 /**
  * Concat along one axis; every other dimension must agree.
- * GRADIENT (training issue): Split dY along the axis by the inputs' sizes.
+ * GRADIENT (rule in graph/autodiff/rules): Split dY along the axis by the inputs' sizes.
  */
 export const concatOp: OpDefinition = { opType: 'Concat', domain: '' };
 

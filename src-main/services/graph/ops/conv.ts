@@ -5,7 +5,7 @@ import { formatShape } from '../shapes';
 /**
  * Conv over N spatial dimensions (ViT patch embedding: 2-D, kernel = stride = patch size).
  * X [N, C, ...spatial], W [M, C/group, ...kernel], B [M].
- * GRADIENT (training issue): dX = ConvTranspose(dY, W) with the same strides/pads; dW from the
+ * GRADIENT (rule in graph/autodiff/rules): dX = ConvTranspose(dY, W) with the same strides/pads; dW from the
  * im2col view (for kernel = stride: Reshape + Transpose + Gemm); dB = ReduceSum(dY) over N and space.
  */
 export const convOp: OpDefinition = { opType: 'Conv', domain: '' };

@@ -4,7 +4,7 @@ import type { Operand } from './elementwise';
 
 /**
  * Div with numpy broadcasting.
- * GRADIENT (training issue): dA = dY / B, dB = −dY·A / B², each ReduceSum'd back to its own (broadcast) shape.
+ * GRADIENT (rule in graph/autodiff/rules): dA = dY / B, dB = −dY·A / B², each ReduceSum'd back to its own (broadcast) shape.
  */
 export const divOp: OpDefinition = { opType: 'Div', domain: '' };
 

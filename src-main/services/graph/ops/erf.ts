@@ -4,7 +4,7 @@ import { sameShapeUnary } from './elementwise';
 
 /**
  * Erf, element by element. ORT's CPU provider has no float64 kernel (ONNX-TRAINING.md pitfall 3).
- * GRADIENT (training issue): dX = dY · 2/√π · exp(−X²).
+ * GRADIENT (rule in graph/autodiff/rules): dX = dY · 2/√π · exp(−X²).
  */
 export const erfOp: OpDefinition = { opType: 'Erf', domain: '' };
 

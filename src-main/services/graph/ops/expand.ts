@@ -5,7 +5,7 @@ import { int64Constant } from './constant';
 
 /**
  * Expand: broadcast to a shape (bidirectionally, as ONNX defines it).
- * GRADIENT (training issue): dX = ReduceSum of dY over the broadcast axes, reshaped to X.shape.
+ * GRADIENT (rule in graph/autodiff/rules): dX = ReduceSum of dY over the broadcast axes, reshaped to X.shape.
  */
 export const expandOp: OpDefinition = { opType: 'Expand', domain: '' };
 

@@ -5,7 +5,7 @@ import { constant, toInt64Array } from './constant';
 
 /**
  * Gather along one axis. A plain number index is a scalar and drops the axis; an array keeps it.
- * GRADIENT (training issue): for constant indices, scatter dY back (Reshape + zero Pad for a
+ * GRADIENT (rule in graph/autodiff/rules): for constant indices, scatter dY back (Reshape + zero Pad for a
  * scalar index, pitfall 5); the indices get none.
  */
 export const gatherOp: OpDefinition = { opType: 'Gather', domain: '' };

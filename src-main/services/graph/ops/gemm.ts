@@ -5,7 +5,7 @@ import { broadcastsTo, formatShape } from '../shapes';
 /**
  * Gemm: Y = alpha·op(A)·op(B) + beta·C on 2-D operands, C broadcast to [M, N]. Linear layers
  * use it with transB = 1 on the checkpoint's [out, in] weight, which avoids a transposed copy.
- * GRADIENT (training issue): with transB = 1, dA = dY·B (Gemm), dB = dYᵀ·A (Gemm transA),
+ * GRADIENT (rule in graph/autodiff/rules): with transB = 1, dA = dY·B (Gemm), dB = dYᵀ·A (Gemm transA),
  * dC = ReduceSum of dY to C's shape; scale by alpha / beta.
  */
 export const gemmOp: OpDefinition = { opType: 'Gemm', domain: '' };

@@ -6,7 +6,7 @@ import { formatShape, normalizeAxis, sameShape } from '../shapes';
  * LayerNormalization (opset 17) over the axes from `axis` to the end, with scale and bias of
  * exactly those dimensions. Only Y is emitted: the optional Mean/InvStdDev outputs are always
  * float32 (pitfall 2).
- * GRADIENT (training issue): recompute mean and 1/σ in the graph (in X's dtype), then
+ * GRADIENT (rule in graph/autodiff/rules): recompute mean and 1/σ in the graph (in X's dtype), then
  * dX = (1/σ)·(g − mean(g) − x̂·mean(g·x̂)) with g = dY·scale; dScale = Σ dY·x̂, dBias = Σ dY.
  */
 export const layerNormalizationOp: OpDefinition = { opType: 'LayerNormalization', domain: '' };

@@ -5,7 +5,7 @@ import { broadcastShapes, formatShape } from '../shapes';
 /**
  * MatMul with numpy semantics: batch dimensions broadcast, 1-D operands are promoted and the
  * promoted axis removed again.
- * GRADIENT (training issue): dA = dY·Bᵀ, dB = Aᵀ·dY, each ReduceSum'd over broadcast batch axes.
+ * GRADIENT (rule in graph/autodiff/rules): dA = dY·Bᵀ, dB = Aᵀ·dY, each ReduceSum'd over broadcast batch axes.
  * On a frozen 2-D B prefer Gemm(transB) to avoid ORT folding a transposed copy (pitfall 7).
  */
 export const matMulOp: OpDefinition = { opType: 'MatMul', domain: '' };

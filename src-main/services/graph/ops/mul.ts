@@ -4,7 +4,7 @@ import type { Operand } from './elementwise';
 
 /**
  * Mul with numpy broadcasting.
- * GRADIENT (training issue): dA = dY·B, dB = dY·A, each ReduceSum'd back to its own (broadcast) shape.
+ * GRADIENT (rule in graph/autodiff/rules): dA = dY·B, dB = dY·A, each ReduceSum'd back to its own (broadcast) shape.
  */
 export const mulOp: OpDefinition = { opType: 'Mul', domain: '' };
 

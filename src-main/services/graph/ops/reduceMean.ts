@@ -4,7 +4,7 @@ import { reduction } from './reduce';
 
 /**
  * ReduceMean. In opset 17 its axes are still an attribute (pitfall 1).
- * GRADIENT (training issue): dX = Expand(Reshape(dY, kept-dims shape), X.shape) / (reduced count).
+ * GRADIENT (rule in graph/autodiff/rules): dX = Expand(Reshape(dY, kept-dims shape), X.shape) / (reduced count).
  */
 export const reduceMeanOp: OpDefinition = { opType: 'ReduceMean', domain: '' };
 

@@ -4,7 +4,7 @@ import { reduction } from './reduce';
 
 /**
  * ReduceSum. Since opset 13 its axes are an input (pitfall 1).
- * GRADIENT (training issue): dX = Expand(Reshape(dY, kept-dims shape), X.shape).
+ * GRADIENT (rule in graph/autodiff/rules): dX = Expand(Reshape(dY, kept-dims shape), X.shape).
  */
 export const reduceSumOp: OpDefinition = { opType: 'ReduceSum', domain: '' };
 

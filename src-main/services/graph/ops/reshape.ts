@@ -6,7 +6,7 @@ import { int64Constant } from './constant';
 /**
  * Reshape. The builder resolves -1 (one dimension inferred) and 0 (copy the input's dimension)
  * itself and emits the explicit shape, so the graph holds only static shapes.
- * GRADIENT (training issue): dX = Reshape(dY, X.shape).
+ * GRADIENT (rule in graph/autodiff/rules): dX = Reshape(dY, X.shape).
  */
 export const reshapeOp: OpDefinition = { opType: 'Reshape', domain: '' };
 

@@ -4,7 +4,7 @@ import { sameShapeUnary } from './elementwise';
 
 /**
  * Sigmoid, element by element.
- * GRADIENT (training issue): dX = dY · Y · (1 − Y).
+ * GRADIENT (rule in graph/autodiff/rules): dX = dY · Y · (1 − Y).
  */
 export const sigmoidOp: OpDefinition = { opType: 'Sigmoid', domain: '' };
 

@@ -6,7 +6,7 @@ import { int64Constant } from './constant';
 /**
  * Slice (opset 13+: starts, ends, axes and steps are inputs). ±Infinity in starts/ends mean
  * "from the very start / to the very end" and are emitted as the int64 extremes.
- * GRADIENT (training issue): Pad dY with zeros by the computed amounts (pitfall 5).
+ * GRADIENT (rule in graph/autodiff/rules): Pad dY with zeros by the computed amounts (pitfall 5).
  */
 export const sliceOp: OpDefinition = { opType: 'Slice', domain: '' };
 

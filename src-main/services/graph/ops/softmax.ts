@@ -4,7 +4,7 @@ import { normalizeAxis } from '../shapes';
 
 /**
  * Softmax over one axis (opset 13+ semantics, pitfall 4).
- * GRADIENT (training issue): dX = Y · (dY − ReduceSum(dY · Y, axis, keepdims)).
+ * GRADIENT (rule in graph/autodiff/rules): dX = Y · (dY − ReduceSum(dY · Y, axis, keepdims)).
  */
 export const softmaxOp: OpDefinition = { opType: 'Softmax', domain: '' };
 

@@ -5,7 +5,7 @@ import { int64Constant } from './constant';
 
 /**
  * Split along one axis into parts of the given sizes (opset 13–17: sizes are an input, pitfall 1).
- * GRADIENT (training issue): Concat the parts' gradients (zeros where none flows).
+ * GRADIENT (rule in graph/autodiff/rules): Concat the parts' gradients (zeros where none flows).
  */
 export const splitOp: OpDefinition = { opType: 'Split', domain: '' };
 

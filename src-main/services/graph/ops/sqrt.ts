@@ -4,7 +4,7 @@ import { sameShapeUnary } from './elementwise';
 
 /**
  * Sqrt, element by element.
- * GRADIENT (training issue): dX = dY / (2·Y).
+ * GRADIENT (rule in graph/autodiff/rules): dX = dY / (2·Y).
  */
 export const sqrtOp: OpDefinition = { opType: 'Sqrt', domain: '' };
 

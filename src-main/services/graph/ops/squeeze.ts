@@ -6,7 +6,7 @@ import { int64Constant } from './constant';
 /**
  * Squeeze: remove size-1 axes (opset 13+: axes are an input, pitfall 1). Axes are always given
  * explicitly so the output shape is static and obvious.
- * GRADIENT (training issue): dX = Reshape(dY, X.shape).
+ * GRADIENT (rule in graph/autodiff/rules): dX = Reshape(dY, X.shape).
  */
 export const squeezeOp: OpDefinition = { opType: 'Squeeze', domain: '' };
 

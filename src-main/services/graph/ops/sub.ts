@@ -4,7 +4,7 @@ import type { Operand } from './elementwise';
 
 /**
  * Sub with numpy broadcasting.
- * GRADIENT (training issue): dA = dY, dB = −dY, each ReduceSum'd back to its own (broadcast) shape.
+ * GRADIENT (rule in graph/autodiff/rules): dA = dY, dB = −dY, each ReduceSum'd back to its own (broadcast) shape.
  */
 export const subOp: OpDefinition = { opType: 'Sub', domain: '' };
 

@@ -4,7 +4,7 @@ import { sameShapeUnary } from './elementwise';
 
 /**
  * Tanh, element by element.
- * GRADIENT (training issue): dX = dY · (1 − Y²).
+ * GRADIENT (rule in graph/autodiff/rules): dX = dY · (1 − Y²).
  */
 export const tanhOp: OpDefinition = { opType: 'Tanh', domain: '' };
 

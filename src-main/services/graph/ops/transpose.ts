@@ -3,7 +3,7 @@ import type { Graph, OpDefinition, Tensor } from '../Graph';
 
 /**
  * Transpose by a permutation (default: reverse the axes).
- * GRADIENT (training issue): dX = Transpose(dY, inverse permutation).
+ * GRADIENT (rule in graph/autodiff/rules): dX = Transpose(dY, inverse permutation).
  */
 export const transposeOp: OpDefinition = { opType: 'Transpose', domain: '' };
 

@@ -5,7 +5,7 @@ import { int64Constant } from './constant';
 
 /**
  * Unsqueeze: insert size-1 axes (opset 13+: axes are an input, pitfall 1). Axes refer to the output.
- * GRADIENT (training issue): dX = Reshape(dY, X.shape).
+ * GRADIENT (rule in graph/autodiff/rules): dX = Reshape(dY, X.shape).
  */
 export const unsqueezeOp: OpDefinition = { opType: 'Unsqueeze', domain: '' };
 
