@@ -29,6 +29,7 @@ import type { ExecutionProvider, FloatTensor } from '../../src-main/services/mod
 import { SessionWorker } from '../../src-main/services/models/runtime/SessionWorker';
 import type { WorkerEntry } from '../../src-main/services/models/runtime/SessionWorker';
 import { VIT_DEFAULTS, buildVitGraph, vitParameters } from '../../src-main/services/models/vit';
+import { seededRandom } from '../../src-main/services/random/seededRandom';
 import type { VitConfig } from '../../src-main/services/models/vit';
 
 function argument(name: string): string | undefined {
@@ -43,18 +44,6 @@ const COMPARE_BATCH = 8;
 const MATMUL_SIZE = 4096;
 const BOUND = 1e-3;
 type Precision = 'float32' | 'float16';
-
-/** mulberry32: the same seeded values on every machine. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Weights of a plausible scale (norms near 1, linear weights ~ 1/√fan-in), seeded by name order. */
 function randomWeights(config: VitConfig): Map<string, Float32Array> {

@@ -1,6 +1,6 @@
 import { InvalidEvaluationInputError } from './errors';
 import { checkFraction } from './inputChecks';
-import { randomIndex, seededRandom } from './seededRandom';
+import { randomIndex, seededRandom } from '../random/seededRandom';
 
 /*
  * Confidence intervals by bootstrap over slides: cells of one slide are correlated (same patient,

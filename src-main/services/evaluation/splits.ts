@@ -1,6 +1,6 @@
 import { InvalidEvaluationInputError } from './errors';
 import { checkClassLabels, checkFraction } from './inputChecks';
-import { derivedSeed, seededRandom, shuffled } from './seededRandom';
+import { derivedSeed, seededRandom, shuffled } from '../random/seededRandom';
 
 /*
  * Train / validation / test splits. By default whole slides go to one part, so no test cell shares

@@ -7,7 +7,7 @@ import {
   resampleSlides,
 } from '../../../src-main/services/evaluation/bootstrap';
 import { balancedAccuracy, sensitivity } from '../../../src-main/services/evaluation/metrics';
-import { seededRandom } from '../../../src-main/services/evaluation/seededRandom';
+import { seededRandom } from '../../../src-main/services/random/seededRandom';
 import { type PredictedCell, syntheticCells } from './syntheticCells';
 
 const balancedAccuracyOf = (model: 'predictedA' | 'predictedB') => (sample: readonly PredictedCell[]) =>

@@ -1,5 +1,5 @@
 import type { LocatedCell } from '../../../src-main/services/evaluation/leakage';
-import { seededRandom } from '../../../src-main/services/evaluation/seededRandom';
+import { seededRandom } from '../../../src-main/services/random/seededRandom';
 
 export interface PredictedCell extends LocatedCell {
   /** Model A's and model B's predicted class. */

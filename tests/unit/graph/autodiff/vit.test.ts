@@ -6,6 +6,7 @@ import type { Tensor } from '../../../../src-main/services/graph/Graph';
 import * as op from '../../../../src-main/services/graph/ops';
 import { buildVitGraph, VIT_DEFAULTS } from '../../../../src-main/services/models/vit';
 import type { VitConfig } from '../../../../src-main/services/models/vit';
+import { replayGraph } from '../graphReplay';
 import { makeTempDir, removeTempDir, seededRandom } from '../ortHarness';
 import { directionalDifference, expectWithin, GraphSession } from './gradientCheck';
 import type { Tolerance } from './gradientCheck';
@@ -15,34 +16,9 @@ afterAll(() => removeTempDir(dir));
 
 const CLASSES = 3;
 
-/**
- * Copies a built graph node by node into a new one where the named initializers become inputs
- * (trainable, as LoRA matrices and heads are) and, for float64, the Conv runs as a float32
- * island: ORT has no float64 Conv kernel, and the frozen patch embedding only needs to be a
- * fixed function of the pixels for finite differences to hold.
- */
-function replayWithTrainableWeights(source: Graph, trainable: ReadonlySet<string>): { graph: Graph; tokens: Tensor; weights: Map<string, TypedArray> } {
-  const graph = new Graph(`${source.name}_train`);
-  const mapped = new Map<Tensor, Tensor>();
-  const weights = new Map<string, TypedArray>();
-  for (const input of source.inputs) mapped.set(input, graph.input(input.name, input.dtype, input.shape));
-  for (const { tensor, data } of source.initializers) {
-    if (typeof data === 'function') throw new Error('the test supplies weights in memory');
-    const copy = trainable.has(tensor.name) ? graph.input(tensor.name, tensor.dtype, tensor.shape) : graph.initializer(tensor.name, tensor.dtype, tensor.shape, data);
-    if (trainable.has(tensor.name)) weights.set(tensor.name, data);
-    mapped.set(tensor, copy);
-  }
-  for (const node of source.nodes) {
-    const inputs = node.inputs.map((input) => (input ? mapped.get(input)! : undefined));
-    if (node.op.opType === 'Conv' && node.outputs[0]!.dtype === 'float64') {
-      const [x, w, b] = inputs.map((input) => (input ? op.cast(graph, input, 'float32') : undefined));
-      const strides = node.attributes.find((attribute) => attribute.name === 'strides')!.value as number[];
-      mapped.set(node.outputs[0]!, op.cast(graph, op.conv(graph, x!, w!, b, { strides }), 'float64'));
-      continue;
-    }
-    const outputs = graph.addNode(node.op, inputs, node.outputs.map(({ dtype, shape, constantValues }) => ({ dtype, shape, constantValues })), node.attributes);
-    node.outputs.forEach((output, i) => mapped.set(output, outputs[i]!));
-  }
+/** The built graph with the named initializers as trainable inputs (see replayGraph). */
+function replayWithTrainableWeights(source: Graph, trainable: ReadonlySet<string>): { graph: Graph; tokens: Tensor; weights: ReadonlyMap<string, TypedArray> } {
+  const { graph, mapped, weights } = replayGraph(source, trainable, `${source.name}_train`);
   return { graph, tokens: mapped.get(source.outputs[0]!)!, weights };
 }
 
