@@ -190,6 +190,8 @@ export const calls = {
   ...modelsCallSchemas,
   // [calls:embeddings]
   ...embeddingsCallSchemas,
+  // [calls:training]
+  // [calls:studies]
 } as const satisfies Record<CallName, CallSchema>; // satisfies also rejects keys that are not call names
 
 

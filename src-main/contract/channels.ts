@@ -70,6 +70,8 @@ export const callNames = [
   'embeddings.extract',
   'embeddings.status',
   'embeddings.map',
+  // [calls:training]
+  // [calls:studies]
 ] as const;
 
 export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed', 'annotations.changed'] as const;

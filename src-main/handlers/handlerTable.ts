@@ -110,6 +110,8 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
     ...modelsHandlers(workspace),
     // [handlers:embeddings]
     ...embeddingsHandlers(workspace),
+    // [handlers:training]
+    // [handlers:studies]
   };
 }
 

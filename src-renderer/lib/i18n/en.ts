@@ -412,6 +412,8 @@ export const en = {
     precisionOnnx: 'An ONNX file runs in the precision it was exported in',
     umapLater: 'UMAP is not offered yet.',
   },
+  // [i18n:training]
+  // [i18n:studies]
   errors: {
     /** Headings by error code; the message below them names the file and the technical reason. */
     byCode: {

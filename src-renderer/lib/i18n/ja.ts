@@ -408,6 +408,8 @@ export const ja: Dictionary = {
     precisionOnnx: 'ONNX ファイルはエクスポートされた精度のまま実行されます',
     umapLater: 'UMAP はまだ利用できません。',
   },
+  // [i18n:training]
+  // [i18n:studies]
   errors: {
     byCode: {
       'invalid-argument': '要求の内容が正しくありません',
