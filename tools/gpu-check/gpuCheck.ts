@@ -23,7 +23,8 @@ import path from 'node:path';
 import { Graph } from '../../src-main/services/graph/Graph';
 import { gather, matMul } from '../../src-main/services/graph/ops';
 import { float32ToFloat16 } from '../../src-main/services/graph/halfPrecision';
-import { writeModel, writeModelSharingData } from '../../src-main/services/graph/writeModel';
+import { sharedWeightsOf, writeModel, writeModelSharingData } from '../../src-main/services/graph/writeModel';
+import type { SharedWeights } from '../../src-main/services/graph/writeModel';
 import { ModelRuntime } from '../../src-main/services/models/runtime/ModelRuntime';
 import type { ExecutionProvider, FloatTensor } from '../../src-main/services/models/runtime/protocol';
 import { SessionWorker } from '../../src-main/services/models/runtime/SessionWorker';
@@ -70,13 +71,13 @@ function vitGraph(config: VitConfig, weights: Map<string, Float32Array>): Graph 
 async function writeVariants(dir: string, weights: Map<string, Float32Array>): Promise<Map<string, string>> {
   const paths = new Map<string, string>();
   for (const precision of ['float32', 'float16'] as const) {
-    const base = path.join(dir, `vit-b-${precision}.onnx`);
+    let shared: SharedWeights | undefined;
     for (const batchSize of BATCHES) {
       const config = { ...VIT_B, dtype: precision, batchSize };
       const graph = vitGraph(config, weights);
-      const modelPath = batchSize === BATCHES[0] ? base : path.join(dir, `vit-b-${precision}.b${batchSize}.onnx`);
-      if (modelPath === base) await writeModel(graph, base);
-      else await writeModelSharingData(graph, modelPath, base);
+      const modelPath = path.join(dir, `vit-b-${precision}.b${batchSize}.onnx`);
+      if (shared) await writeModelSharingData(graph, modelPath, shared);
+      else shared = sharedWeightsOf(await writeModel(graph, modelPath), graph);
       paths.set(`${precision}:${batchSize}`, modelPath);
     }
   }

@@ -99,36 +99,46 @@ export async function writeModel(graph: Graph, modelPath: string, options: Write
   }
 }
 
+/** Where a stored tensor's bytes lie in a shared data file. */
+export interface SharedTensor {
+  readonly shape: readonly number[];
+  readonly byteLength: number;
+  readonly offset: number;
+}
+
+/** A weights file written earlier (by writeModel), and a lookup of the tensors it holds by name. */
+export interface SharedWeights {
+  readonly dataPath: string;
+  tensor(name: string): SharedTensor | undefined;
+}
+
 /**
- * Writes another graph over the weights that `writeModel` already wrote for `dataModelPath`
- * (e.g. the same network at another batch size): only the small model file is written, its
- * external initializers pointing into the existing data file, so a variant costs no weight
- * copy and lazy weights are never read except the small inline ones. The graph must hold the
- * same initializers in the same order with the same options; the data file's size is checked
- * against that layout.
+ * Writes `graph` as a small model file whose large initializers point into a data file that
+ * already holds them (the same network at another batch size, or a training graph over the
+ * frozen weights), matched by name: each must be there with its shape and byte length. No weight
+ * is copied and lazy weights are never read, except the small ones kept inline. The model must
+ * lie in the data file's folder (ONNX Runtime resolves external data beside the model).
  */
-export async function writeModelSharingData(graph: Graph, modelPath: string, dataModelPath: string, options: WriteModelOptions = {}): Promise<WrittenModel> {
-  if (path.resolve(path.dirname(modelPath)) !== path.resolve(path.dirname(dataModelPath))) {
-    throw new Error(`${modelPath}: a model sharing weights must lie in the folder of ${dataModelPath} (ONNX Runtime finds the data beside the model)`);
+export async function writeModelSharingData(graph: Graph, modelPath: string, shared: SharedWeights, options: WriteModelOptions = {}): Promise<WrittenModel> {
+  const { dataPath } = shared;
+  if (path.resolve(path.dirname(modelPath)) !== path.resolve(path.dirname(dataPath))) {
+    throw new Error(`${modelPath}: a model sharing weights must lie in the folder of ${dataPath} (ONNX Runtime finds the data beside the model)`);
   }
-  const dataName = `${path.basename(dataModelPath)}.data`;
-  const dataPath = path.join(path.dirname(dataModelPath), dataName);
-  const { plan, dataBytes } = planPlacements(graph, options.inlineBelowBytes ?? 1024, options.alignment ?? 4096);
-  const size = await fs.stat(dataPath).then(
-    (stat) => stat.size,
-    () => -1,
-  );
-  if (size !== dataBytes) {
-    throw new Error(`${dataPath}: ${size < 0 ? 'is missing' : `holds ${size} bytes`}, but the weights of ${graph.name} take ${dataBytes}: it was written for another network`);
-  }
+  const location = path.basename(dataPath);
+  const { plan } = planPlacements(graph, options.inlineBelowBytes ?? 1024, options.alignment ?? 4096);
   const placements = new Map<string, InitializerPlacement>();
   for (const [initializer, planned] of plan) {
-    placements.set(
-      initializer.tensor.name,
-      planned.kind === 'inline'
-        ? { kind: 'inline', bytes: arrayBytes(await loadWeights(initializer)) }
-        : { kind: 'external', location: dataName, offset: planned.offset, length: planned.length },
-    );
+    const { name, shape } = initializer.tensor;
+    if (planned.kind === 'inline') {
+      placements.set(name, { kind: 'inline', bytes: arrayBytes(await loadWeights(initializer)) });
+      continue;
+    }
+    const stored = shared.tensor(name);
+    if (!stored) throw new Error(`${dataPath}: holds no tensor "${name}", which ${graph.name} needs: it was written for another network`);
+    if (stored.byteLength !== planned.length || stored.shape.length !== shape.length || stored.shape.some((dim, i) => dim !== shape[i])) {
+      throw new Error(`${dataPath}: tensor "${name}" is [${stored.shape.join(',')}] in ${stored.byteLength} bytes, but ${graph.name} needs ${initializer.tensor.describe()} in ${planned.length}`);
+    }
+    placements.set(name, { kind: 'external', location, offset: stored.offset, length: stored.byteLength });
   }
   const temporaryModel = `${modelPath}.partial`;
   try {
@@ -139,6 +149,20 @@ export async function writeModelSharingData(graph: Graph, modelPath: string, dat
     await fs.rm(temporaryModel, { force: true });
     throw error;
   }
+}
+
+/** The SharedWeights of a model that writeModel just wrote (its placements, in memory). */
+export function sharedWeightsOf(written: WrittenModel, graph: Graph): SharedWeights {
+  if (!written.dataPath) throw new Error(`${written.modelPath}: every weight is inline; there is no data file to share`);
+  const shapes = new Map(graph.initializers.map(({ tensor }) => [tensor.name, tensor.shape]));
+  return {
+    dataPath: written.dataPath,
+    tensor(name) {
+      const placement = written.placements.get(name);
+      const shape = shapes.get(name);
+      return placement?.kind === 'external' && shape ? { shape, byteLength: placement.length, offset: placement.offset } : undefined;
+    },
+  };
 }
 
 async function writeProto(graph: Graph, placements: ReadonlyMap<string, InitializerPlacement>, temporaryPath: string, modelPath: string, options: ModelOptions): Promise<number> {

@@ -7,6 +7,7 @@ import { UserFacingError } from '../../contract/errors';
 import type { ModelConfig, ModelInfo, Precision } from '../../contract/modelsSchemas';
 import { GraphError } from '../graph/GraphError';
 import { writeModelSharingData } from '../graph/writeModel';
+import type { SharedWeights } from '../graph/writeModel';
 import { VitCheckpoint } from './architecture/VitCheckpoint';
 import { embeddingWidth } from './architecture/VitArchitecture';
 import type { EmbeddingRule } from './architecture/VitArchitecture';
@@ -160,7 +161,7 @@ export class ModelRegistry {
     try {
       const options = { dtype: precision, embedding: (model.config.embeddingRule as EmbeddingRule | null) ?? undefined, imageSize: model.config.imageSize ?? undefined };
       if (!(await exists(base))) await checkpoint.writeModel(base, options);
-      if (target !== base) await writeModelSharingData(checkpoint.buildGraph({ ...options, batchSize }).graph, target, base);
+      if (target !== base) await writeModelSharingData(checkpoint.buildGraph({ ...options, batchSize }).graph, target, await sharedWeightsOfFile(base));
       return target;
     } finally {
       await checkpoint.close();
@@ -336,6 +337,16 @@ function toInfo(row: ModelRow): ModelInfo {
     onnxPath: row.onnx_path,
     createdAt: row.created_at,
   };
+}
+
+/** The weights file of an ONNX model written by writeModel, to share with another graph. */
+export async function sharedWeightsOfFile(onnxPath: string): Promise<SharedWeights> {
+  const file = await OnnxModelFile.open(onnxPath);
+  try {
+    return file.sharedWeights();
+  } finally {
+    await file.close();
+  }
 }
 
 async function exists(filePath: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Graph } from '../../../src-main/services/graph/Graph';
 import { GraphError } from '../../../src-main/services/graph/GraphError';
 import { add, gemm, reshape } from '../../../src-main/services/graph/ops';
-import { writeModel, writeModelSharingData } from '../../../src-main/services/graph/writeModel';
+import { sharedWeightsOf, writeModel, writeModelSharingData } from '../../../src-main/services/graph/writeModel';
 import { expectClose, makeTempDir, randomFloat32, removeTempDir, runGraph, seededRandom } from './ortHarness';
 
 const dir = makeTempDir();
@@ -48,16 +48,16 @@ describe('external data', () => {
     expect(fs.readdirSync(dir).filter((name) => name.endsWith('.partial'))).toEqual([]);
   });
 
-  it('a variant at another batch size shares the data file: only its small model file is written, and its weights are never read', async () => {
+  it('a variant at another batch size shares the data file by tensor name: only its small model file is written, its weights never read', async () => {
     const base = path.join(dir, 'shared.onnx');
-    await writeModel(linearGraph(), base);
+    const shared = sharedWeightsOf(await writeModel(linearGraph(), base), linearGraph());
     const variantPath = path.join(dir, 'shared.b2.onnx');
     let reads = 0;
     const counted = () => {
       reads++;
       return weight;
     };
-    const written = await writeModelSharingData(linearGraph(counted, 2), variantPath, base);
+    const written = await writeModelSharingData(linearGraph(counted, 2), variantPath, shared);
     expect(reads).toBe(0);
     expect(written.dataPath).toBe(`${base}.data`);
     expect(fs.existsSync(`${variantPath}.data`)).toBe(false);
@@ -72,15 +72,20 @@ describe('external data', () => {
     }
   });
 
-  it('refuses to share a data file written for another network, naming it', async () => {
+  it('refuses a data file without the tensor, or with another shape, naming both; and a model in another folder', async () => {
     const base = path.join(dir, 'other.onnx');
-    await writeModel(linearGraph(), base);
-    const wider = new Graph('wider');
-    const x = wider.input('x', 'float32', [1, 64]);
-    wider.output(gemm(wider, x, wider.initializer('fc.weight', 'float32', [96, 64], new Float32Array(96 * 64)), undefined, { transB: true }), 'y');
-    await expect(writeModelSharingData(wider, path.join(dir, 'other.b1.onnx'), base)).rejects.toThrow(/other\.onnx\.data: holds \d+ bytes, but the weights of wider take 24576/);
-    await expect(writeModelSharingData(linearGraph(), path.join(dir, 'nested', 'x.onnx'), base)).rejects.toThrow(/must lie in the folder/);
-    expect(fs.existsSync(path.join(dir, 'other.b1.onnx'))).toBe(false);
+    const shared = sharedWeightsOf(await writeModel(linearGraph(), base), linearGraph());
+    const graphWith = (name: string, rows: number) => {
+      const graph = new Graph('wider');
+      const x = graph.input('x', 'float32', [1, 64]);
+      graph.output(gemm(graph, x, graph.initializer(name, 'float32', [rows, 64], new Float32Array(rows * 64)), undefined, { transB: true }), 'y');
+      return graph;
+    };
+    const target = path.join(dir, 'other.b1.onnx');
+    await expect(writeModelSharingData(graphWith('fc.weight', 96), target, shared)).rejects.toThrow(`${base}.data: tensor "fc.weight" is [48,64] in 12288 bytes, but wider needs`);
+    await expect(writeModelSharingData(graphWith('head.weight', 48), target, shared)).rejects.toThrow(`${base}.data: holds no tensor "head.weight", which wider needs`);
+    await expect(writeModelSharingData(linearGraph(), path.join(dir, 'nested', 'x.onnx'), shared)).rejects.toThrow(/must lie in the folder/);
+    expect(fs.existsSync(target)).toBe(false);
   });
 
   it('keeps small initializers inline by default and writes no data file when none is large', async () => {

@@ -8,6 +8,7 @@ import type { TensorProto } from './onnxTensor';
 import { bytesOf, float32Of, integerOf, ProtoError, readMessage, stringOf, varintsOf, fixedBytesOf } from './ProtoReader';
 import type { FieldValue } from './ProtoReader';
 import { decodeTensorBytes, elementBytes, elementCountOf, isReadableDType } from './tensorBytes';
+import type { SharedTensor, SharedWeights } from '../../graph/writeModel';
 
 /** A dimension of a declared shape: a size, a symbolic name ("batch"), or null when unknown. */
 export type OnnxDim = number | string | null;
@@ -155,6 +156,24 @@ export class OnnxModelFile implements TensorSource {
     if (placement.kind === 'memory') return decodeTensorBytes(entry.dtype, placement.bytes);
     const handle = await this.handle(placement.file, name);
     return decodeTensorBytes(entry.dtype, await readTensorBytes(handle, placement.file, placement.offset, entry.byteLength, name));
+  }
+
+  /**
+   * This model's weights file as SharedWeights, so that other graphs over the same weights (batch
+   * variants, training graphs) can be written beside it without copying them.
+   */
+  sharedWeights(): SharedWeights {
+    const external = new Map<string, SharedTensor>();
+    const files = new Set<string>();
+    for (const { entry, placement } of this.stored.values()) {
+      if (placement.kind !== 'file' || placement.file === this.filePath) continue;
+      files.add(placement.file);
+      external.set(entry.name, { shape: entry.shape, byteLength: entry.byteLength, offset: placement.offset });
+    }
+    if (files.size !== 1) {
+      throw new CheckpointError(this.filePath, files.size === 0 ? 'keeps no weights in an external data file to share' : `keeps its weights in ${files.size} data files; only one can be shared`);
+    }
+    return { dataPath: [...files][0]!, tensor: (name) => external.get(name) };
   }
 
   async close(): Promise<void> {
