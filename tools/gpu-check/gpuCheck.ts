@@ -26,7 +26,7 @@ import { float32ToFloat16 } from '../../src-main/services/graph/halfPrecision';
 import { sharedWeightsOf, writeModel, writeModelSharingData } from '../../src-main/services/graph/writeModel';
 import type { SharedWeights } from '../../src-main/services/graph/writeModel';
 import { ModelRuntime } from '../../src-main/services/models/runtime/ModelRuntime';
-import type { ExecutionProvider, FloatTensor } from '../../src-main/services/models/runtime/protocol';
+import type { ExecutionProvider, WorkerTensor } from '../../src-main/services/models/runtime/protocol';
 import { SessionWorker } from '../../src-main/services/models/runtime/SessionWorker';
 import type { WorkerEntry } from '../../src-main/services/models/runtime/SessionWorker';
 import { VIT_DEFAULTS, buildVitGraph, vitParameters } from '../../src-main/services/models/vit';
@@ -161,13 +161,13 @@ async function main(): Promise<void> {
 
     const random = seededRandom(11);
     const pixels = Float32Array.from({ length: COMPARE_BATCH * 3 * 224 * 224 }, () => random() * 4 - 2);
-    const feeds: Record<string, FloatTensor> = { pixels: { dims: [COMPARE_BATCH, 3, 224, 224], data: pixels } };
+    const feeds: Record<string, WorkerTensor> = { pixels: { dims: [COMPARE_BATCH, 3, 224, 224], data: pixels } };
     const comparisons: Comparison[] = [];
     const timings: Timing[] = [];
 
     // CPU last: its float32 tokens are the reference of the comparison.
     const order = [...available.filter((provider) => provider !== 'cpu'), 'cpu' as const];
-    const outputsBy = new Map<string, Record<string, FloatTensor>>();
+    const outputsBy = new Map<string, Readonly<Record<string, WorkerTensor<Float32Array>>>>();
     for (const provider of order) {
       const matMulWorker = new SessionWorker(entry);
       let matMulRate = NaN;
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
             const opened = performance.now();
             await worker.open(models.get(`${precision}:${batch}`)!, provider);
             const openMs = performance.now() - opened;
-            if (batch === COMPARE_BATCH) outputsBy.set(`${provider}:${precision}`, await worker.run(feeds, ['tokens', 'embedding']));
+            if (batch === COMPARE_BATCH) outputsBy.set(`${provider}:${precision}`, await worker.runFloat32(feeds, ['tokens', 'embedding']));
             const [warmup, runs] = provider === 'cpu' ? [1, batch === 32 ? 2 : 3] : [3, 20];
             const ms = await worker.time('pixels', [batch, 3, 224, 224], runs, warmup);
             const gflop = (GFLOP_PER_IMAGE * batch) / (ms / 1000);

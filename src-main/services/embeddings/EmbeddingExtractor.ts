@@ -41,7 +41,7 @@ export function workerEmbeddingSession(worker: SessionWorker, model: Pick<ModelI
   return {
     async embed(pixels, count) {
       if (staticBatch === null) {
-        const result = (await worker.run({ [inputName]: { dims: [count, c, h, w], data: pixels } }, [output]))[output]!;
+        const result = (await worker.runFloat32({ [inputName]: { dims: [count, c, h, w], data: pixels } }, [output]))[output]!;
         return { data: result.data, dims: result.data.length / count };
       }
       const runs: Promise<Readonly<Record<string, { data: Float32Array }>>>[] = [];
@@ -50,7 +50,7 @@ export function workerEmbeddingSession(worker: SessionWorker, model: Pick<ModelI
         const slice = pixels.subarray(first * perImage, (first + images) * perImage);
         const feed = images === staticBatch ? slice.slice() : new Float32Array(staticBatch * perImage);
         if (images < staticBatch) feed.set(slice);
-        runs.push(worker.run({ [inputName]: { dims: [staticBatch, c, h, w], data: feed } }, [output]));
+        runs.push(worker.runFloat32({ [inputName]: { dims: [staticBatch, c, h, w], data: feed } }, [output]));
       }
       const results = await Promise.all(runs);
       const dims = results[0]![output]!.data.length / staticBatch;

@@ -101,7 +101,7 @@ describe('ONNX files as embedders', () => {
     const opened = await runtime.createSession(model.onnxPath, 'cpu');
     let embedding: Float32Array;
     try {
-      const result = await opened.worker.run({ x: { dims: [1, 3, 48, 192], data: pixels } }, [POOL]);
+      const result = await opened.worker.runFloat32({ x: { dims: [1, 3, 48, 192], data: pixels } }, [POOL]);
       expect(result[POOL]!.dims).toEqual([1, 200, 1, 1]);
       embedding = Float32Array.from(result[POOL]!.data);
     } finally {

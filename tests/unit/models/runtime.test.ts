@@ -66,7 +66,7 @@ describe('ModelRuntime', () => {
     try {
       const opened = await worker.open(modelPath, 'cpu');
       expect(opened).toEqual({ inputNames: ['pixels'], outputNames: ['embedding'] });
-      const { embedding } = await worker.run({ pixels: { dims: [1, 6], data: input } }, ['embedding']);
+      const { embedding } = await worker.runFloat32({ pixels: { dims: [1, 6], data: input } }, ['embedding']);
       expect(embedding!.dims).toEqual([1, 4]);
       expect(Array.from(embedding!.data)).toEqual(Array.from(expected.data as Float32Array));
       await expect(worker.run({ nothing: { dims: [1], data: Float32Array.of(1) } }, ['embedding'])).rejects.toThrow(/nothing|input/i);

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { ExecutionProvider, FloatTensor, OpenedSession, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
+import type { ExecutionProvider, WorkerTensor, OpenedSession, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
 
 /** Where the worker's code is: the built `workerMain` file, plus Node options (tests load the TypeScript through tsx). */
 export interface WorkerEntry {
@@ -54,8 +54,17 @@ export class SessionWorker {
     return (await this.request({ type: 'open', modelPath, provider })).session;
   }
 
-  async run(feeds: Readonly<Record<string, FloatTensor>>, outputs: readonly string[]): Promise<Readonly<Record<string, FloatTensor>>> {
+  async run(feeds: Readonly<Record<string, WorkerTensor>>, outputs: readonly string[]): Promise<Readonly<Record<string, WorkerTensor>>> {
     return (await this.request({ type: 'run', feeds, outputs })).outputs;
+  }
+
+  /** `run` for outputs that must be float32 (embeddings, probabilities): a clear error otherwise. */
+  async runFloat32(feeds: Readonly<Record<string, WorkerTensor>>, outputs: readonly string[]): Promise<Readonly<Record<string, WorkerTensor<Float32Array>>>> {
+    const results = await this.run(feeds, outputs);
+    for (const [name, tensor] of Object.entries(results)) {
+      if (!(tensor.data instanceof Float32Array)) throw new Error(`output "${name}" is ${tensor.data.constructor.name}, not float32`);
+    }
+    return results as Readonly<Record<string, WorkerTensor<Float32Array>>>;
   }
 
   /** Milliseconds per forward pass on random input of `dims`, after `warmup` untimed passes. */

@@ -7,14 +7,17 @@
 /** Execution providers as onnxruntime-node names them. */
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 
-export interface FloatTensor {
+/** A tensor crossing the thread boundary: float32 pixels and embeddings, float64 and int64 for training (labels). */
+export interface WorkerTensor<Data extends WorkerTensorData = WorkerTensorData> {
   readonly dims: readonly number[];
-  readonly data: Float32Array;
+  readonly data: Data;
 }
+
+export type WorkerTensorData = Float32Array | Float64Array | BigInt64Array;
 
 export type WorkerRequest =
   | { readonly type: 'open'; readonly id: number; readonly modelPath: string; readonly provider: ExecutionProvider }
-  | { readonly type: 'run'; readonly id: number; readonly feeds: Readonly<Record<string, FloatTensor>>; readonly outputs: readonly string[] }
+  | { readonly type: 'run'; readonly id: number; readonly feeds: Readonly<Record<string, WorkerTensor>>; readonly outputs: readonly string[] }
   | {
       readonly type: 'time';
       readonly id: number;
@@ -32,7 +35,7 @@ export interface OpenedSession {
 
 export type WorkerResult =
   | { readonly type: 'open'; readonly session: OpenedSession }
-  | { readonly type: 'run'; readonly outputs: Readonly<Record<string, FloatTensor>> }
+  | { readonly type: 'run'; readonly outputs: Readonly<Record<string, WorkerTensor>> }
   | { readonly type: 'time'; readonly msPerRun: number }
   | { readonly type: 'close' };
 

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 // The one module of the app that loads ONNX Runtime itself; it runs only inside a worker thread.
 import * as ort from 'onnxruntime-node';
-import type { FloatTensor, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
+import type { WorkerTensor, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
 
 /**
  * A worker thread holding at most one ONNX Runtime session. Requests are answered in order;
@@ -14,8 +14,19 @@ function requireSession(): ort.InferenceSession {
   return session;
 }
 
-function toOrt(tensor: FloatTensor): ort.Tensor {
-  return new ort.Tensor('float32', tensor.data, [...tensor.dims]);
+function toOrt({ data, dims }: WorkerTensor): ort.Tensor {
+  if (data instanceof Float32Array) return new ort.Tensor('float32', data, [...dims]);
+  if (data instanceof Float64Array) return new ort.Tensor('float64', data, [...dims]);
+  return new ort.Tensor('int64', data, [...dims]);
+}
+
+/** A copy of an output that outlives the session's buffers. */
+function fromOrt(name: string, value: ort.Tensor): WorkerTensor {
+  const dims = [...value.dims];
+  if (value.type === 'float32') return { dims, data: Float32Array.from(value.data as Float32Array) };
+  if (value.type === 'float64') return { dims, data: Float64Array.from(value.data as Float64Array) };
+  if (value.type === 'int64') return { dims, data: BigInt64Array.from(value.data as BigInt64Array) };
+  throw new Error(`output "${name}" is ${value.type}; a session worker returns float32, float64 or int64`);
 }
 
 async function handle(request: WorkerRequest): Promise<WorkerResult> {
@@ -37,12 +48,11 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
       const feeds: Record<string, ort.Tensor> = {};
       for (const [name, tensor] of Object.entries(request.feeds)) feeds[name] = toOrt(tensor);
       const results = await current.run(feeds, [...request.outputs]);
-      const outputs: Record<string, FloatTensor> = {};
+      const outputs: Record<string, WorkerTensor> = {};
       for (const name of request.outputs) {
         const value = results[name];
         if (!value) throw new Error(`the model gave no output "${name}"`);
-        if (value.type !== 'float32') throw new Error(`output "${name}" is ${value.type}, not float32`);
-        outputs[name] = { dims: [...value.dims], data: Float32Array.from(value.data as Float32Array) };
+        outputs[name] = fromOrt(name, value);
       }
       return { type: 'run', outputs };
     }
