@@ -33,6 +33,7 @@ export default defineConfig({
           index: resolve(import.meta.dirname, 'src-main/app/main.ts'),
           serve: resolve(import.meta.dirname, 'src-main/server/serve.ts'),
           annotationsCli: resolve(import.meta.dirname, 'src-main/cli/annotationsCli.ts'),
+          studyCli: resolve(import.meta.dirname, 'src-main/cli/studyCli.ts'),
         },
       },
     },

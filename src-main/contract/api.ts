@@ -32,6 +32,8 @@ import { exportCallSchemas } from './exportSchemas';
 import { formatsCallSchemas } from './formatsSchemas';
 import { modelsCallSchemas } from './modelsSchemas';
 import { embeddingsCallSchemas } from './embeddingsSchemas';
+import { studiesCallSchemas } from './studiesSchemas';
+import { trainingCallSchemas } from './trainingSchemas';
 
 export { callNames, eventNames, type CallName, type EventName } from './channels';
 
@@ -191,7 +193,9 @@ export const calls = {
   // [calls:embeddings]
   ...embeddingsCallSchemas,
   // [calls:training]
+  ...trainingCallSchemas,
   // [calls:studies]
+  ...studiesCallSchemas,
 } as const satisfies Record<CallName, CallSchema>; // satisfies also rejects keys that are not call names
 
 

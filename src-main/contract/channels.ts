@@ -71,7 +71,22 @@ export const callNames = [
   'embeddings.status',
   'embeddings.map',
   // [calls:training]
+  'training.start',
+  'training.resume',
+  'training.list',
+  'training.get',
+  'training.remove',
+  'training.predict',
+  'training.predictions',
   // [calls:studies]
+  'studies.create',
+  'studies.run',
+  'studies.list',
+  'studies.get',
+  'studies.predictions',
+  'studies.exportCsv',
+  'studies.exportJson',
+  'studies.remove',
 ] as const;
 
 export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed', 'annotations.changed'] as const;

@@ -12,6 +12,8 @@ import { exportHandlers } from './exportCalls';
 import { viewerHandlers } from './viewerCalls';
 import { modelsHandlers } from './modelsCalls';
 import { embeddingsHandlers } from './embeddingsCalls';
+import { studiesHandlers } from './studiesCalls';
+import { trainingHandlers } from './trainingCalls';
 
 export type HandlerTable = {
   [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> | CallOutput<N>;
@@ -111,7 +113,9 @@ export function createHandlerTable(workspace: Workspace): HandlerTable {
     // [handlers:embeddings]
     ...embeddingsHandlers(workspace),
     // [handlers:training]
+    ...trainingHandlers(workspace),
     // [handlers:studies]
+    ...studiesHandlers(workspace),
   };
 }
 

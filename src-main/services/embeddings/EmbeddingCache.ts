@@ -11,6 +11,9 @@ export interface LabelledCell {
   readonly consensus: Consensus;
 }
 
+/** A cell by id and its current centre (an embedding counts only for the centre it was cut around). */
+export type CellPlace = Pick<LabelledCell, 'annotationId' | 'slideId' | 'x' | 'y'>;
+
 export interface CachedEmbedding {
   readonly annotationId: number;
   readonly slideId: number;
@@ -51,7 +54,7 @@ export class EmbeddingCache {
   constructor(private readonly db: Database) {}
 
   /** The cells of `cells` that already have an embedding for this model and parameters. */
-  cachedIds(modelKey: string, paramsKey: string, cells: readonly LabelledCell[]): Set<number> {
+  cachedIds(modelKey: string, paramsKey: string, cells: readonly CellPlace[]): Set<number> {
     const rows = this.db
       .prepare('SELECT annotation_id AS id, centre_x AS x, centre_y AS y FROM embeddings WHERE model_key = ? AND params_key = ?')
       .all(modelKey, paramsKey) as { id: number; x: number; y: number }[];
@@ -79,7 +82,7 @@ export class EmbeddingCache {
   }
 
   /** The cached vectors of the given (current) cells, in their order. */
-  vectors(modelKey: string, paramsKey: string, cells: readonly LabelledCell[]): CachedEmbedding[] {
+  vectors(modelKey: string, paramsKey: string, cells: readonly CellPlace[]): CachedEmbedding[] {
     const rows = this.db
       .prepare('SELECT annotation_id AS id, centre_x AS x, centre_y AS y, vector FROM embeddings WHERE model_key = ? AND params_key = ?')
       .all(modelKey, paramsKey) as { id: number; x: number; y: number; vector: Buffer }[];

@@ -105,8 +105,15 @@ export function refuseSlidesWithoutMpp(library: SlideLibrary, slideIds: readonly
   }
 }
 
-/** The normalised NCHW input of a batch of cells. */
-async function preparePatches(library: SlideLibrary, cells: readonly LabelledCell[], params: PatchParameters): Promise<Float32Array> {
+/** Where a patch is centred: a slide and a point in its level-0 pixels. */
+export interface PatchCentre {
+  readonly slideId: number;
+  readonly x: number;
+  readonly y: number;
+}
+
+/** The normalised NCHW input of a batch of patches, each cut at the model's µm per pixel around its centre. */
+export async function preparePatches(library: SlideLibrary, cells: readonly PatchCentre[], params: PatchParameters): Promise<Float32Array> {
   const { width, height } = params;
   const pixels = new Float32Array(cells.length * 3 * width * height);
   await Promise.all(

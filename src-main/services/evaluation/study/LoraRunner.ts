@@ -1,0 +1,20 @@
+import type { StudyCell } from './studyCells';
+
+/** What a LoRA trainer needs of a cell: where it is and its class index in the study. */
+export type LoraCell = Pick<StudyCell, 'annotationId' | 'slideNumber' | 'x' | 'y' | 'classIndex'>;
+
+/**
+ * LoRA fine-tuning as a study uses it, injected so the study engine does not depend on the trainer
+ * (which cuts patches from slides and runs train-step graphs). Validation cells are for early
+ * stopping; the answer is the test cells' class probabilities, row-major testCells × classCount.
+ */
+export interface LoraRunner {
+  trainAndPredict(
+    modelId: number,
+    trainCells: readonly LoraCell[],
+    validationCells: readonly LoraCell[],
+    testCells: readonly LoraCell[],
+    seed: number,
+    signal: AbortSignal,
+  ): Promise<Float64Array>;
+}
