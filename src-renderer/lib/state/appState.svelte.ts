@@ -10,7 +10,7 @@ import type { ErrorInfo } from '../../../src-main/contract/errors';
 import { CallError, client } from '../api/client';
 import { i18n } from '../i18n/i18n.svelte';
 
-export type Page = 'slides' | 'viewer' | 'settings' | 'gallery' | 'disagreements' | 'labelLog' | 'models';
+export type Page = 'slides' | 'viewer' | 'settings' | 'gallery' | 'disagreements' | 'labelLog' | 'models' | 'training' | 'studies';
 
 /** A level-0 point of a slide to centre in the viewer, optionally the annotation there. */
 export interface CellFocus {
