@@ -11,7 +11,9 @@ grep -qx '/.gl/' .git/info/exclude || echo /.gl/ >>.git/info/exclude
 rm -rf .gpu && mkdir -p .gpu .gl
 xz -T2 -6 -c "$(command -v node)" >.gpu/node.xz
 tar -cJf .gpu/ort.tar.xz -C node_modules onnxruntime-node/package.json onnxruntime-node/dist onnxruntime-node/bin/napi-v6/linux/x64 onnxruntime-common
-npx esbuild tools/gpu-check/gpuCheck.ts --bundle --platform=node --format=esm --target=node20 --external:onnxruntime-node --outfile=.gpu/gpuCheck.mjs --log-level=warning
+for check in gpuCheck trainStepCheck; do
+  npx esbuild "tools/gpu-check/$check.ts" --bundle --platform=node --format=esm --target=node20 --external:onnxruntime-node --outfile=".gpu/$check.mjs" --log-level=warning
+done
 npx esbuild src-main/services/models/runtime/workerMain.ts --bundle --platform=node --format=esm --target=node20 --external:onnxruntime-node --outfile=.gpu/workerMain.mjs --log-level=warning
 if ! ls .gl/*.deb >/dev/null 2>&1; then
   mkdir -p /tmp/amd64/partial

@@ -19,7 +19,6 @@ import type { WorkerTensor } from '../models/runtime/protocol';
 import type { SessionLease } from '../models/runtime/SessionCache';
 import type { WorkerEntry } from '../models/runtime/SessionWorker';
 import type { VitWeights } from '../models/vit';
-import { derivedSeed, seededRandom } from '../random/seededRandom';
 import { readModelPatch } from '../slides/cellCrop';
 import type { SlideLibrary } from '../slides/SlideLibrary';
 import type { AdapterStore } from './AdapterStore';
@@ -247,7 +246,7 @@ export async function trainLora(context: LoraContext): Promise<'done' | 'cancell
         const globalStep = epoch * stepsPerEpoch + step;
         const batch = await batches.next();
         const feeds: Record<string, WorkerTensor> = { [PIXELS]: { dims, data: batch.pixels }, [LABELS]: { dims: [settings.batchSize], data: batch.labels } };
-        const masks = drawDropoutMasks(spec, seededRandom(derivedSeed(seed, `dropout ${globalStep}`)));
+        const masks = drawDropoutMasks(spec, seed, globalStep);
         for (const { name, shape } of dropoutMaskInputs(spec)) feeds[name] = { dims: shape, data: masks[name]! };
         for (const { name, shape } of trainable) feeds[name] = { dims: shape, data: parameters[name]! };
         const outputs = await trainLease.session.worker.run(feeds, [LOSS, ...trainable.map(({ name }) => gradientName(name))]);

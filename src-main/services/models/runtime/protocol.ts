@@ -7,13 +7,13 @@
 /** Execution providers as onnxruntime-node names them. */
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 
-/** A tensor crossing the thread boundary: float32 pixels and embeddings, float64 and int64 for training (labels). */
+/** A tensor crossing the thread boundary: float32 pixels and embeddings; float64, int64 (labels) and uint8 (dropout masks) for training. */
 export interface WorkerTensor<Data extends WorkerTensorData = WorkerTensorData> {
   readonly dims: readonly number[];
   readonly data: Data;
 }
 
-export type WorkerTensorData = Float32Array | Float64Array | BigInt64Array;
+export type WorkerTensorData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 
 export type WorkerRequest =
   | { readonly type: 'open'; readonly id: number; readonly modelPath: string; readonly provider: ExecutionProvider }

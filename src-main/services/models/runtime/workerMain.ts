@@ -17,6 +17,7 @@ function requireSession(): ort.InferenceSession {
 function toOrt({ data, dims }: WorkerTensor): ort.Tensor {
   if (data instanceof Float32Array) return new ort.Tensor('float32', data, [...dims]);
   if (data instanceof Float64Array) return new ort.Tensor('float64', data, [...dims]);
+  if (data instanceof Uint8Array) return new ort.Tensor('uint8', data, [...dims]);
   return new ort.Tensor('int64', data, [...dims]);
 }
 

@@ -1,20 +1,35 @@
-import type { RandomSource } from '../../random/seededRandom';
+import { derivedSeed } from '../../random/seededRandom';
 import { dropoutMaskInputs } from './loraConfig';
 import type { LoraModelSpec } from './loraConfig';
 
+/** Masks draw keep decisions in steps of 1/65,536; `dropoutKeep` is the exact probability the graph scales by. */
+const LEVELS = 65536;
+
+export function dropoutKeep(dropout: number): number {
+  return Math.round((1 - dropout) * LEVELS) / LEVELS;
+}
+
 /**
- * One step's dropout masks, by graph input name: each element is 1 with probability
- * 1 − dropout, else 0. The graph applies the 1/keep scale (inverted dropout), so the caller
- * only draws; with a seeded `random` a step is reproducible (cancel and resume). Empty when
- * dropout is 0 (the train graph then has no mask inputs).
+ * One training step's dropout masks, by graph input name: uint8, 1 with probability
+ * `dropoutKeep(dropout)`, else 0 (the graph casts them and applies the 1/keep scale). A step's
+ * masks cover every target's input, ~10⁸ values for ViT-S at batch 16, so they are drawn two per
+ * xorshift32 output (16 bits each) into bytes: float masks drawn one Math-style random at a time
+ * took longer to draw and post than the train step itself. Reproducible from (seed, step), so a
+ * resumed run draws the same masks. Empty when dropout is 0 (the graph then has no mask inputs).
  */
-export function drawDropoutMasks(spec: LoraModelSpec, random: RandomSource): Record<string, Float32Array | Float64Array> {
-  const keep = 1 - spec.lora.dropout;
-  const masks: Record<string, Float32Array | Float64Array> = {};
+export function drawDropoutMasks(spec: LoraModelSpec, seed: number, step: number): Record<string, Uint8Array> {
+  const threshold = dropoutKeep(spec.lora.dropout) * LEVELS;
+  let state = derivedSeed(seed, `dropout ${step}`) || 0x9e3779b9;
+  const masks: Record<string, Uint8Array> = {};
   for (const { name, shape } of dropoutMaskInputs(spec)) {
-    const length = shape[0]! * shape[1]!;
-    const mask = spec.vit.dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
-    for (let i = 0; i < length; i++) mask[i] = random() < keep ? 1 : 0;
+    const mask = new Uint8Array(shape[0]! * shape[1]!);
+    for (let i = 0; i < mask.length; i += 2) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      mask[i] = (state & 0xffff) < threshold ? 1 : 0;
+      if (i + 1 < mask.length) mask[i + 1] = state >>> 16 < threshold ? 1 : 0;
+    }
     masks[name] = mask;
   }
   return masks;

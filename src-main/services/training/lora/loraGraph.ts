@@ -1,8 +1,9 @@
 import { appendBackwardPass, softmaxCrossEntropy } from '../../graph/autodiff';
 import type { Graph, Tensor } from '../../graph/Graph';
-import { concat, gather, gemm, mul, reduceMean, slice, softmax } from '../../graph/ops';
+import { cast, concat, gather, gemm, mul, reduceMean, slice, softmax } from '../../graph/ops';
 import { buildVitGraph, plainLinear } from '../../models/vit';
 import type { VitLinearEmitter, VitWeights } from '../../models/vit';
+import { dropoutKeep } from './dropoutMasks';
 import { checkLoraSpec, embeddingWidth, HEAD_BIAS, HEAD_WEIGHT, loraScaling, loraTargets, trainableParameters } from './loraConfig';
 import type { LoraModelSpec } from './loraConfig';
 
@@ -28,7 +29,7 @@ type FloatDType = 'float32' | 'float64';
 export function loraLinear(spec: LoraModelSpec, withDropout: boolean): VitLinearEmitter {
   const byModule = new Map(loraTargets(spec).map((target) => [`${target.block}.${target.layer}`, target]));
   const dtype = spec.vit.dtype as FloatDType;
-  const keep = withDropout ? 1 - spec.lora.dropout : 1;
+  const keep = withDropout ? dropoutKeep(spec.lora.dropout) : 1;
   const alpha = loraScaling(spec.lora) / keep;
   return (graph, linear) => {
     const target = byModule.get(`${linear.block}.${linear.layer}`);
@@ -37,7 +38,7 @@ export function loraLinear(spec: LoraModelSpec, withDropout: boolean): VitLinear
     const a = graph.input(target.aName, dtype, [spec.lora.rank, target.inFeatures]);
     const b = graph.input(target.bName, dtype, [target.outFeatures, spec.lora.rank]);
     return graph.scope('lora', () => {
-      const x = keep < 1 ? mul(graph, linear.input, graph.input(target.maskName, dtype, linear.input.shape)) : linear.input;
+      const x = keep < 1 ? mul(graph, linear.input, cast(graph, graph.input(target.maskName, 'uint8', linear.input.shape), dtype)) : linear.input;
       const down = gemm(graph, x, a, undefined, { transB: true });
       return gemm(graph, down, b, frozen, { transB: true, alpha });
     });
@@ -70,8 +71,8 @@ function buildClassifier(spec: LoraModelSpec, weights: VitWeights, name: string,
 
 /**
  * One training step as an ordinary inference graph. Inputs: `pixels` [B, C, H, W] (normalised),
- * `labels` int64 [B], each target's `…lora_A`/`…lora_B` (and `…lora_dropout_mask` of 0/1 values
- * when dropout > 0), `head.weight`, `head.bias`. Outputs: `loss` (mean cross-entropy), `logits`
+ * `labels` int64 [B], each target's `…lora_A`/`…lora_B` (and `…lora_dropout_mask`, uint8 0/1
+ * values, when dropout > 0), `head.weight`, `head.bias`. Outputs: `loss` (mean cross-entropy), `logits`
  * [B, classes] and `grad.<name>` for every trainable input. Frozen weights are initializers from
  * `weights` and get no gradient nodes.
  */
