@@ -87,6 +87,7 @@ export const callNames = [
   'studies.exportCsv',
   'studies.exportJson',
   'studies.remove',
+  'studies.exportReport',
 ] as const;
 
 export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed', 'annotations.changed'] as const;

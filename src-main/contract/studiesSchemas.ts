@@ -234,6 +234,22 @@ const exportInput = z.object({ studyId: recordIdSchema, path: pathSchema, overwr
 /** CSV writes the metrics to `path` and the predictions beside it (`<name>.predictions.csv`); JSON writes one file. */
 const exportOutput = z.object({ files: z.array(z.object({ path: z.string(), bytes: z.number().int().nonnegative() })) });
 
+/**
+ * A chart as the renderer drew it (Observable Plot needs a DOM, which the main process lacks):
+ * a bare <svg> with no script, event handler, link or foreign content, so the report stays inert.
+ */
+export const reportPlotSchema = z.object({
+  title: z.string().trim().min(1).max(200),
+  svg: z
+    .string()
+    .max(2_000_000)
+    .refine((svg) => /^<svg[\s>]/.test(svg) && /<\/svg>\s*$/.test(svg), { error: 'must be one <svg> element' })
+    .refine((svg) => !/<script|<foreignObject|<iframe|\son[a-z]+\s*=|javascript:|href\s*=/i.test(svg), {
+      error: 'must not hold scripts, event handlers, links or foreign content',
+    }),
+});
+export type ReportPlot = z.infer<typeof reportPlotSchema>;
+
 export const studiesCallSchemas = {
   'studies.create': { input: z.object({ spec: studySpecSchema }), output: z.object({ studyId: recordIdSchema }) },
   /** Runs (or resumes) the study as a job; finished runs are skipped. */
@@ -244,4 +260,12 @@ export const studiesCallSchemas = {
   'studies.exportCsv': { input: exportInput, output: exportOutput },
   'studies.exportJson': { input: exportInput, output: exportOutput },
   'studies.remove': { input: studyIdInput, output: z.object({}) },
+  /**
+   * The printable HTML report (design, data summary, tables, the given charts, reproducibility
+   * record), returned and, with `path`, also written there; the UI prints the returned HTML.
+   */
+  'studies.exportReport': {
+    input: z.object({ studyId: recordIdSchema, path: pathSchema.optional(), overwrite: z.boolean().default(false), plots: z.array(reportPlotSchema).max(20).default([]) }),
+    output: z.object({ files: exportOutput.shape.files, html: z.string() }),
+  },
 } as const;

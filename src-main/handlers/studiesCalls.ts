@@ -1,15 +1,17 @@
-import { ModelRegistry } from '../services/models/ModelRegistry';
 import { StudyRunner } from '../services/evaluation/study/StudyRunner';
 import { StudyStore } from '../services/evaluation/study/StudyStore';
 import { exportStudyCsv, exportStudyJson } from '../services/evaluation/study/studyExport';
+import { exportStudyReport } from '../services/evaluation/study/studyReport';
 import { parseStudySpec } from '../services/evaluation/study/studySpec';
 import { checkSpecAgainstProject } from '../services/evaluation/study/projectChecks';
 import type { HandlerTable } from './handlerTable';
+import { registryOf } from './modelsCalls';
+import { trainingServiceOf } from './trainingCalls';
 import type { Workspace } from './Workspace';
 
 type StudiesCalls = Pick<
   HandlerTable,
-  'studies.create' | 'studies.run' | 'studies.list' | 'studies.get' | 'studies.predictions' | 'studies.exportCsv' | 'studies.exportJson' | 'studies.remove'
+  'studies.create' | 'studies.run' | 'studies.list' | 'studies.get' | 'studies.predictions' | 'studies.exportCsv' | 'studies.exportJson' | 'studies.remove' | 'studies.exportReport'
 >;
 
 export function studiesHandlers(workspace: Workspace): StudiesCalls {
@@ -24,8 +26,7 @@ export function studiesHandlers(workspace: Workspace): StudiesCalls {
     'studies.run': async ({ studyId }) => {
       const project = workspace.database();
       const spec = store().spec(studyId);
-      // No LoRA trainer is wired in yet: a study that includes LoRA is refused with that reason.
-      const runner = new StudyRunner({ db: project.db, models: new ModelRegistry(project.db, project.cacheFolder), appVersion: workspace.version });
+      const runner = new StudyRunner({ db: project.db, models: registryOf(workspace), appVersion: workspace.version, lora: trainingServiceOf(workspace).loraRunner() });
       const { result } = await workspace.jobs().run('studies.run', `Study: ${spec.name}`, { studyId }, (job) => runner.run(studyId, job));
       return result;
     },
@@ -38,5 +39,6 @@ export function studiesHandlers(workspace: Workspace): StudiesCalls {
       store().remove(studyId);
       return {};
     },
+    'studies.exportReport': ({ studyId, path, overwrite, plots }) => exportStudyReport(db(), { studyId, target: path, overwrite: overwrite ?? false, plots: plots ?? [], appVersion: workspace.version }),
   };
 }

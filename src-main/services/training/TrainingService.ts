@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { UserFacingError } from '../../contract/errors';
 import type { ModelInfo } from '../../contract/modelsSchemas';
-import type { AdapterInfo, Prediction, TrainingRecord, TrainingSpec } from '../../contract/trainingSchemas';
+import type { AdapterInfo, LoraSettings, Prediction, TrainingRecord, TrainingSpec } from '../../contract/trainingSchemas';
+import { loraSettingsSchema, trainingSpecSchema } from '../../contract/trainingSchemas';
 import { EmbeddingCache } from '../embeddings/EmbeddingCache';
 import { extractEmbeddings, preparePatches, refuseSlidesWithoutMpp, staticBatchSize, workerEmbeddingSession } from '../embeddings/EmbeddingExtractor';
 import type { PatchCentre } from '../embeddings/EmbeddingExtractor';
@@ -18,6 +19,8 @@ import type { TrainingCell } from './labelSnapshot';
 import { predictProbabilities } from './linearProbe';
 import { decodeProbe, featureMatrix, fitAndValidateProbe } from './linearProbeTraining';
 import { LoraSession, trainLora } from './loraTraining';
+import type { LoraProgressStore } from './loraTraining';
+import type { LoraCell, LoraRequest, LoraRunner } from '../evaluation/study/LoraRunner';
 
 export interface TrainingServiceDeps {
   readonly db: Database;
@@ -181,6 +184,70 @@ export class TrainingService {
       return { predicted: done, cancelled: done < places.length };
     });
     return result;
+  }
+
+  /**
+   * LoRA as a study runs it (services/evaluation/study): each run trains in memory with the
+   * reference's hyper-parameters (`settings`) on the run's split, keeps the best pseudo-epoch,
+   * and returns the test cells' probabilities; nothing is stored as an adapter.
+   */
+  loraRunner(settings: LoraSettings = loraSettingsSchema.parse({})): LoraRunner {
+    return { trainAndPredict: (request) => this.trainAndPredictLora(request, settings) };
+  }
+
+  private async trainAndPredictLora(request: LoraRequest, settings: LoraSettings): Promise<Float64Array> {
+    const model = this.deps.registry.get(request.modelId);
+    if (model.kind !== 'checkpoint-folder') {
+      throw new UserFacingError('invalid-argument', `"${model.name}" is an ONNX file; LoRA adapts the ViT that Mitobench compiles from a checkpoint folder.`);
+    }
+    const asTraining = (cell: LoraCell): TrainingCell => ({ annotationId: cell.annotationId, slideId: cell.slideNumber, x: cell.x, y: cell.y, label: cell.classIndex });
+    const train = request.trainCells.map(asTraining);
+    const spec = trainingSpecSchema.parse({
+      modelId: model.id,
+      method: 'lora',
+      slideIds: [...new Set(train.map((cell) => cell.slideId))],
+      classIds: request.classIds,
+      positiveClassId: request.classIds.length === 2 ? request.positiveClassId : undefined,
+      seed: request.seed,
+      lora: settings,
+    });
+    const at = new Date().toISOString();
+    const adapter: AdapterInfo = {
+      id: 0,
+      name: `study run: ${model.name}, seed ${request.seed}`,
+      modelId: model.id,
+      method: 'lora',
+      status: 'training',
+      spec,
+      record: { modelName: model.name, modelHash: model.fileHash, labelSnapshotHash: '', classNames: [], trainCells: train.length, validationCells: request.validationCells.length, trainSlides: spec.slideIds, validationSlides: [], seed: request.seed, appVersion: this.deps.appVersion },
+      history: [],
+      bestEpoch: null,
+      resumable: false,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    let best: Uint8Array | null = null;
+    let checkpoint: Uint8Array | null = null;
+    const memory: LoraProgressStore = {
+      checkpoint: () => checkpoint,
+      recordEpoch: (_id, _history, latest, bestWeights) => {
+        checkpoint = latest ?? checkpoint;
+        best = bestWeights ?? best;
+      },
+      weights: () => best ?? new Uint8Array(0),
+    };
+    const job = { signal: request.signal, progress: () => undefined };
+    const context = { adapter, model, library: this.deps.library, runtime: this.deps.runtime, store: memory };
+    const outcome = await trainLora({ ...context, split: { train, validation: request.validationCells.map(asTraining) }, augmentEntry: this.deps.augmentEntry, job });
+    if (outcome === 'cancelled' || !best) return new Float64Array(0);
+    const session = await LoraSession.open(context);
+    try {
+      const probabilities = await session.predict(request.testCells.map(asTraining), job);
+      return Float64Array.from(probabilities.flat());
+    } finally {
+      session.release();
+    }
   }
 
   predictions(adapterId: number, slideId: number | undefined, limit: number): Prediction[] {

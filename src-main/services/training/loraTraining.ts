@@ -35,13 +35,19 @@ import { decodeParameters, encodeParameters } from './parameterBlob';
 import { learningRateAt } from './schedule';
 import type { TrainingSplit } from './TrainingService';
 
+/**
+ * Where a LoRA run keeps its progress: the project's AdapterStore for adapters, or memory for a
+ * study's runs (their predictions are what the study stores).
+ */
+export type LoraProgressStore = Pick<AdapterStore, 'checkpoint' | 'recordEpoch' | 'weights'>;
+
 export interface LoraContext {
   readonly adapter: AdapterInfo;
   readonly model: ModelInfo;
   readonly split: TrainingSplit;
   readonly library: SlideLibrary;
   readonly runtime: ModelRuntime;
-  readonly store: AdapterStore;
+  readonly store: LoraProgressStore;
   readonly augmentEntry: WorkerEntry;
   readonly job: JobContext;
 }

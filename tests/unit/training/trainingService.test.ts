@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdapterInfo, TrainingSpecInput } from '../../../src-main/contract/trainingSchemas';
-import { trainingSpecSchema } from '../../../src-main/contract/trainingSchemas';
+import { loraSettingsSchema, trainingSpecSchema } from '../../../src-main/contract/trainingSchemas';
 import { AnnotationStore } from '../../../src-main/services/annotations/AnnotationStore';
 import { JobRunner } from '../../../src-main/services/jobs/JobRunner';
 import { ModelRegistry } from '../../../src-main/services/models/ModelRegistry';
@@ -12,6 +12,7 @@ import { ProjectDatabase } from '../../../src-main/services/project/ProjectDatab
 import { SlideCatalog } from '../../../src-main/services/slides/SlideCatalog';
 import { SlideLibrary } from '../../../src-main/services/slides/SlideLibrary';
 import { TileCache } from '../../../src-main/services/slides/TileCache';
+import { trainingCells } from '../../../src-main/services/training/labelSnapshot';
 import { TrainingService } from '../../../src-main/services/training/TrainingService';
 import type { ModelInfo } from '../../../src-main/contract/modelsSchemas';
 import { squareCentre, writeSyntheticPyramid } from '../../fixtures/syntheticSlides';
@@ -150,6 +151,27 @@ describe('LoRA', () => {
     expect(predictions.length).toBe(result.predicted);
     for (const p of predictions) expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   }, 120_000);
+
+  it('trains and predicts in memory for a study run (the study engine\'s LoraRunner), storing no adapter', async () => {
+    const before = service.store.list().length;
+    const cells = trainingCells(project.db, slideIds, [MITOTIC, IMPOSTER], { kind: 'consensus' });
+    const asStudy = (cell: (typeof cells)[number]) => ({ annotationId: cell.annotationId, slideNumber: cell.slideId, x: cell.x, y: cell.y, classIndex: cell.label });
+    const onSlide = (index: number) => cells.filter((cell) => cell.slideId === slideIds[index]).map(asStudy);
+    const runner = service.loraRunner(loraSettingsSchema.parse(lora));
+    const probabilities = await runner.trainAndPredict({
+      modelId: model.id,
+      classIds: [MITOTIC, IMPOSTER],
+      positiveClassId: MITOTIC,
+      trainCells: onSlide(0),
+      validationCells: onSlide(1),
+      testCells: onSlide(2),
+      seed: 1,
+      signal: new AbortController().signal,
+    });
+    expect(probabilities).toHaveLength(onSlide(2).length * 2);
+    for (let row = 0; row < onSlide(2).length; row++) expect(probabilities[2 * row]! + probabilities[2 * row + 1]!).toBeCloseTo(1, 5);
+    expect(service.store.list()).toHaveLength(before);
+  }, 60_000);
 
   it('is refused for a model that is an ONNX file', async () => {
     const ocr = path.join(import.meta.dirname, '..', '..', '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');

@@ -8,13 +8,18 @@ export type LoraCell = Pick<StudyCell, 'annotationId' | 'slideNumber' | 'x' | 'y
  * (which cuts patches from slides and runs train-step graphs). Validation cells are for early
  * stopping; the answer is the test cells' class probabilities, row-major testCells × classCount.
  */
+export interface LoraRequest {
+  readonly modelId: number;
+  /** The study's classes (class ids), in label order, and its class of interest. */
+  readonly classIds: readonly number[];
+  readonly positiveClassId: number;
+  readonly trainCells: readonly LoraCell[];
+  readonly validationCells: readonly LoraCell[];
+  readonly testCells: readonly LoraCell[];
+  readonly seed: number;
+  readonly signal: AbortSignal;
+}
+
 export interface LoraRunner {
-  trainAndPredict(
-    modelId: number,
-    trainCells: readonly LoraCell[],
-    validationCells: readonly LoraCell[],
-    testCells: readonly LoraCell[],
-    seed: number,
-    signal: AbortSignal,
-  ): Promise<Float64Array>;
+  trainAndPredict(request: LoraRequest): Promise<Float64Array>;
 }

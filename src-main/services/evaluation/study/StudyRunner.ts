@@ -225,7 +225,16 @@ export class StudyRunner {
     const tests = testCellsOf(run).map(({ cell }) => cell);
     const fitStart = performance.now();
     if (run.method === 'lora') {
-      const result = await this.options.lora!.trainAndPredict(run.modelId, run.train, run.split.validation, tests, run.seed, signal);
+      const result = await this.options.lora!.trainAndPredict({
+        modelId: run.modelId,
+        classIds: spec.classes,
+        positiveClassId: spec.positiveClass,
+        trainCells: run.train,
+        validationCells: run.split.validation,
+        testCells: tests,
+        seed: run.seed,
+        signal,
+      });
       timing.fitMs += performance.now() - fitStart;
       if (signal.aborted) return null;
       if (result.length !== tests.length * spec.classes.length) {

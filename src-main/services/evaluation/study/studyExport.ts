@@ -20,7 +20,8 @@ function csv(header: readonly string[], rows: readonly (readonly (string | numbe
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
 }
 
-function writeChecked(target: string, content: string, overwrite: boolean): WrittenFile {
+/** Writes `content` atomically to `target`, refusing to replace an existing file unless `overwrite`. */
+export function writeChecked(target: string, content: string, overwrite: boolean): WrittenFile {
   const resolved = path.resolve(target);
   if (!overwrite && fs.existsSync(resolved)) throw new UserFacingError('file-exists', `${resolved}: already exists; choose another name or overwrite it`, resolved);
   writeFileAtomically(resolved, content);

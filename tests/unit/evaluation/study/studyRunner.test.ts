@@ -205,7 +205,7 @@ describe('refusals and other designs', () => {
     const calls: { train: number; validation: number; test: number }[] = [];
     // A weak stand-in trainer (the real one is the training issue's): the training set's class shares, nudged by cell position.
     const lora: LoraRunner = {
-      trainAndPredict: async (_model, train, validation, test) => {
+      trainAndPredict: async ({ trainCells: train, validationCells: validation, testCells: test }) => {
         calls.push({ train: train.length, validation: validation.length, test: test.length });
         const share = train.filter((c) => c.classIndex === 0).length / train.length;
         return Float64Array.from(test.flatMap((c) => (c.x % 20 === 0 ? [share + 0.1, 0.9 - share] : [share, 1 - share])));
