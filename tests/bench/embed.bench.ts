@@ -59,6 +59,7 @@ import { SlideLibrary } from '../../src-main/services/slides/SlideLibrary';
 import { TileCache } from '../../src-main/services/slides/TileCache';
 import { writeModel } from '../../src-main/services/graph/writeModel';
 import { SessionWorker } from '../../src-main/services/models/runtime/SessionWorker';
+import { peakMiB, residentMiB, resetPeak } from './processMemory';
 import { VIT_DEFAULTS, buildVitGraph, mlpHiddenWidth, patchGrid, tokenCount, vitParameterCount } from '../../src-main/services/models/vit';
 import type { VitConfig } from '../../src-main/services/models/vit';
 
@@ -247,28 +248,6 @@ async function slideToEmbedding(worker: SessionWorker, config: VitConfig, label:
 }
 
 // ---- memory (Linux: /proc/self/status; the workers are threads of this process) ----
-
-function procStatusKiB(field: 'VmRSS' | 'VmHWM'): number | undefined {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Resets VmHWM to the current resident set (Linux ≥ 4.0); false where that is not possible. */
-function resetPeak(): boolean {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const residentMiB = () => (procStatusKiB('VmRSS') ?? process.memoryUsage().rss / 1024) / 1024;
-const peakMiB = () => (procStatusKiB('VmHWM') ?? process.resourceUsage().maxRSS) / 1024;
 
 // ---- run ----
 

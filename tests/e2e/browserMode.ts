@@ -143,3 +143,20 @@ export async function labelNewSlide(
   await page.getByTestId('annotator-name').fill(annotator);
   await page.getByTestId('annotator-use').click();
 }
+
+/** The tiny timm ViT checkpoint (config.json + model.safetensors) of the golden test folders, copied into `scratch`/tiny-vit. */
+export function copyTinyCheckpoint(scratch: string): string {
+  const golden = path.join(repositoryRoot, 'tests', 'unit', 'models', 'architecture', 'golden', 'timm-gelu');
+  const checkpoint = path.join(scratch, 'tiny-vit');
+  fs.mkdirSync(checkpoint);
+  for (const file of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(golden, file), path.join(checkpoint, file));
+  return checkpoint;
+}
+
+/** Registers a checkpoint folder on the Models page of a project with no model yet. */
+export async function registerCheckpoint(page: Page, checkpoint: string): Promise<void> {
+  await page.getByTestId('nav-models').click();
+  await browseTo(page, '[data-testid=models-register]', checkpoint);
+  await page.getByTestId('model-register-folder').click();
+  await expect(page.getByTestId('model-row')).toHaveCount(1);
+}

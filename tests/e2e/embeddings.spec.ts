@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, browseTo, createProject, expect, importAnnotationFile, repositoryRoot, screenshotFor, test, waitForViewerIdle } from './browserMode';
+import { addFolder, copyTinyCheckpoint, createProject, expect, importAnnotationFile, registerCheckpoint, screenshotFor, test, waitForViewerIdle } from './browserMode';
 
-const GOLDEN = path.join(repositoryRoot, 'tests', 'unit', 'models', 'architecture', 'golden', 'timm-gelu');
 
 /** Eight labelled cells near pattern squares, each shifted differently so their patches differ; two classes. */
 const labelsCsv = [
@@ -18,19 +17,14 @@ test('extracts embeddings of labelled cells with a tiny model and shows their 2-
   await writeSyntheticPyramid(folder, { width: 1024, height: 768, fileName: 'case-1.tif' });
   const csvFile = path.join(app.scratch, 'labels.csv');
   fs.writeFileSync(csvFile, labelsCsv);
-  const checkpoint = path.join(app.scratch, 'tiny-vit');
-  fs.mkdirSync(checkpoint);
-  for (const file of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(GOLDEN, file), path.join(checkpoint, file));
+  const checkpoint = copyTinyCheckpoint(app.scratch);
 
   await page.goto(app.url);
   await createProject(page, app.scratch, 'Embeddings');
   await addFolder(page, folder);
   await importAnnotationFile(page, csvFile, { cells: 8, votes: 8 });
 
-  await page.getByTestId('nav-models').click();
-  await browseTo(page, '[data-testid=models-register]', checkpoint);
-  await page.getByTestId('model-register-folder').click();
-  await expect(page.getByTestId('model-row')).toHaveCount(1);
+  await registerCheckpoint(page, checkpoint);
 
   const panel = page.getByTestId('model-embeddings');
   await expect(panel.getByTestId('embeddings-cached')).toHaveText('0 of 8 labelled cells embedded');

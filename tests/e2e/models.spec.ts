@@ -1,15 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, browseTo, createProject, expect, importAnnotationFile, repositoryRoot, screenshotFor, test } from './browserMode';
+import { addFolder, browseTo, copyTinyCheckpoint, createProject, expect, importAnnotationFile, repositoryRoot, screenshotFor, test } from './browserMode';
 
-/** A tiny timm ViT checkpoint (config.json + model.safetensors) from the golden test folders. */
-const GOLDEN = path.join(repositoryRoot, 'tests', 'unit', 'models', 'architecture', 'golden', 'timm-gelu');
 
 test('registers a checkpoint folder and times it on the CPU', async ({ page, app }) => {
-  const checkpoint = path.join(app.scratch, 'tiny-vit');
-  fs.mkdirSync(checkpoint);
-  for (const file of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(GOLDEN, file), path.join(checkpoint, file));
+  const checkpoint = copyTinyCheckpoint(app.scratch);
 
   await page.goto(app.url);
   await createProject(page, app.scratch, 'Models');

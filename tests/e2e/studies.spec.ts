@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { squareCentre, writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, browseTo, createProject, expect, importAnnotationFile, repositoryRoot, screenshotFor, test, waitForViewerIdle } from './browserMode';
+import { addFolder, browseTo, copyTinyCheckpoint, createProject, expect, importAnnotationFile, registerCheckpoint, screenshotFor, test, waitForViewerIdle } from './browserMode';
 
-const GOLDEN = path.join(repositoryRoot, 'tests', 'unit', 'models', 'architecture', 'golden', 'timm-gelu');
 const SLIDES = ['case-1.tif', 'case-2.tif', 'case-3.tif', 'case-4.tif', 'case-5.tif', 'case-6.tif'];
 
 /**
@@ -65,9 +64,7 @@ test('designs and runs a data-scaling study in the UI, plots it, opens a predict
   const labels = labelsCsv();
   const csvFile = path.join(app.scratch, 'labels.csv');
   fs.writeFileSync(csvFile, labels.csv);
-  const checkpoint = path.join(app.scratch, 'tiny-vit');
-  fs.mkdirSync(checkpoint);
-  for (const file of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(GOLDEN, file), path.join(checkpoint, file));
+  const checkpoint = copyTinyCheckpoint(app.scratch);
   const exports = path.join(app.scratch, 'exports');
   fs.mkdirSync(exports);
 
@@ -76,10 +73,7 @@ test('designs and runs a data-scaling study in the UI, plots it, opens a predict
   await addFolder(page, folder);
   await importAnnotationFile(page, csvFile, { cells: labels.cells, votes: labels.cells });
 
-  await page.getByTestId('nav-models').click();
-  await browseTo(page, '[data-testid=models-register]', checkpoint);
-  await page.getByTestId('model-register-folder').click();
-  await expect(page.getByTestId('model-row')).toHaveCount(1);
+  await registerCheckpoint(page, checkpoint);
 
   // Before extraction the design says which embeddings are missing and where to get them.
   await page.getByTestId('nav-studies').click();

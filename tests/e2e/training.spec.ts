@@ -3,9 +3,8 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { loraSettingsSchema } from '../../src-main/contract/trainingSchemas';
 import { squareCentre, writeSyntheticPyramid } from '../fixtures/syntheticSlides';
-import { addFolder, browseTo, createProject, expect, importAnnotationFile, repositoryRoot, screenshotFor, test, waitForViewerIdle } from './browserMode';
+import { addFolder, copyTinyCheckpoint, createProject, expect, importAnnotationFile, registerCheckpoint, screenshotFor, test, waitForViewerIdle } from './browserMode';
 
-const GOLDEN = path.join(repositoryRoot, 'tests', 'unit', 'models', 'architecture', 'golden', 'timm-gelu');
 const SLIDES = ['a.tif', 'b.tif', 'c.tif'];
 
 /**
@@ -43,18 +42,13 @@ test('trains a linear probe and a LoRA adapter from the Train page, watches the 
   for (const fileName of SLIDES) await writeSyntheticPyramid(folder, { width: 1024, height: 768, compression: 'lzw', mpp: 0.25, fileName });
   const csvFile = path.join(app.scratch, 'labels.csv');
   fs.writeFileSync(csvFile, labelsCsv);
-  const checkpoint = path.join(app.scratch, 'tiny-vit');
-  fs.mkdirSync(checkpoint);
-  for (const file of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(GOLDEN, file), path.join(checkpoint, file));
+  const checkpoint = copyTinyCheckpoint(app.scratch);
 
   await page.goto(app.url);
   await createProject(page, app.scratch, 'Training');
   await addFolder(page, folder);
   await importAnnotationFile(page, csvFile, { cells: 3 * CELLS_PER_SLIDE, votes: 3 * CELLS_PER_SLIDE });
-  await page.getByTestId('nav-models').click();
-  await browseTo(page, '[data-testid=models-register]', checkpoint);
-  await page.getByTestId('model-register-folder').click();
-  await expect(page.getByTestId('model-row')).toHaveCount(1);
+  await registerCheckpoint(page, checkpoint);
 
   await page.getByTestId('nav-training').click();
   const form = page.getByTestId('train-form');

@@ -19,80 +19,16 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { sharedWeightsOf, writeModel, writeModelSharingData } from '../../src-main/services/graph/writeModel';
 import { ModelRuntime } from '../../src-main/services/models/runtime/ModelRuntime';
 import type { ExecutionProvider, WorkerTensor } from '../../src-main/services/models/runtime/protocol';
 import { SessionWorker } from '../../src-main/services/models/runtime/SessionWorker';
 import type { WorkerEntry } from '../../src-main/services/models/runtime/SessionWorker';
-import { VIT_DEFAULTS, vitParameters } from '../../src-main/services/models/vit';
-import type { VitConfig } from '../../src-main/services/models/vit';
-import { seededRandom } from '../../src-main/services/random/seededRandom';
-import {
-  LORA_DEFAULTS,
-  LOSS,
-  PROBABILITIES,
-  buildInferenceGraph,
-  buildTrainStepGraph,
-  drawDropoutMasks,
-  dropoutMaskInputs,
-  gradientName,
-  trainableParameters,
-} from '../../src-main/services/training/lora';
-import type { LoraModelSpec } from '../../src-main/services/training/lora';
+import { LOSS, PROBABILITIES, gradientName, trainableParameters } from '../../src-main/services/training/lora';
+import { LORA_BATCH, LORA_SHAPES, loraBenchSpec, loraFeeds, writeLoraGraphs } from '../../tests/bench/loraStep';
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
-const SHAPES: Record<string, { label: string; dim: number; heads: number }> = {
-  'vit-s': { label: 'ViT-S/16', dim: 384, heads: 6 },
-  'vit-b': { label: 'ViT-B/16', dim: 768, heads: 12 },
-};
-const BATCH = 16;
-
-function specOf(name: string): LoraModelSpec {
-  const { dim, heads } = SHAPES[name]!;
-  const vit: VitConfig = { ...VIT_DEFAULTS, imageSize: 224, patchSize: 16, dim, depth: 12, heads, mlpRatio: 4, batchSize: BATCH };
-  return { vit, lora: LORA_DEFAULTS, head: { classCount: 2, embedding: 'cls' } };
-}
-
-function uniform(length: number, random: () => number, scale: number): Float32Array {
-  return Float32Array.from({ length }, () => (random() * 2 - 1) * scale);
-}
-
-async function writeGraphs(dir: string, name: string, spec: LoraModelSpec): Promise<{ train: string; forward: string }> {
-  const random = seededRandom(7);
-  const weights = new Map<string, Float32Array>();
-  for (const { name: parameter, shape } of vitParameters(spec.vit)) {
-    const length = shape.reduce((a, b) => a * b, 1);
-    const fanIn = shape.length >= 2 ? shape.slice(1).reduce((a, b) => a * b, 1) : 0;
-    const values = fanIn ? uniform(length, random, Math.sqrt(3 / fanIn)) : new Float32Array(length);
-    if (/norm\d?\.weight$/.test(parameter)) values.fill(1);
-    weights.set(parameter, values);
-  }
-  const vitWeights = ({ name: parameter }: { name: string }) => weights.get(parameter)!;
-  const train = path.join(dir, `${name}.train.onnx`);
-  const trainGraph = buildTrainStepGraph(spec, vitWeights);
-  const shared = sharedWeightsOf(await writeModel(trainGraph, train), trainGraph);
-  const forward = path.join(dir, `${name}.forward.onnx`);
-  await writeModelSharingData(buildInferenceGraph(spec, vitWeights, { adapter: 'separate' }), forward, shared);
-  return { train, forward };
-}
-
-function feedsOf(spec: LoraModelSpec, withLabels: boolean): Record<string, WorkerTensor> {
-  const random = seededRandom(11);
-  const dims = [BATCH, 3, 224, 224];
-  const feeds: Record<string, WorkerTensor> = { pixels: { dims, data: uniform(BATCH * 3 * 224 * 224, random, 2) } };
-  for (const { name, shape } of trainableParameters(spec)) {
-    const length = shape.reduce((a, b) => a * b, 1);
-    feeds[name] = { dims: shape, data: uniform(length, random, name.endsWith('lora_B') ? 0.05 : 1 / Math.sqrt(shape[1] ?? 1)) };
-  }
-  if (!withLabels) return feeds;
-  feeds.labels = { dims: [BATCH], data: BigInt64Array.from({ length: BATCH }, (_, i) => BigInt(i % 2)) };
-  const masks = drawDropoutMasks(spec, 3, 0);
-  for (const { name, shape } of dropoutMaskInputs(spec)) feeds[name] = { dims: shape, data: masks[name]! };
-  return feeds;
 }
 
 function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
@@ -127,11 +63,11 @@ async function main(): Promise<void> {
     for (const status of statuses) log(`provider ${status.provider}: ${status.available ? 'available' : `not available: ${status.reason}`}`);
     const providers = statuses.filter((status) => status.available).map((status) => status.provider);
     for (const name of models) {
-      const spec = specOf(name);
-      const files = await writeGraphs(work, name, spec);
+      const spec = loraBenchSpec(name);
+      const files = await writeLoraGraphs(work, name, spec);
       const gradients = trainableParameters(spec).map(({ name: parameter }) => gradientName(parameter));
-      const trainFeeds = feedsOf(spec, true);
-      const forwardFeeds = feedsOf(spec, false);
+      const trainFeeds = loraFeeds(spec, true);
+      const forwardFeeds = loraFeeds(spec, false);
       const results = new Map<ExecutionProvider, Readonly<Record<string, WorkerTensor>>>();
       // CPU first: the reference of the comparison.
       for (const provider of ['cpu' as const, ...providers.filter((p) => p !== 'cpu')]) {
@@ -149,11 +85,11 @@ async function main(): Promise<void> {
           const mine = results.get(provider)!;
           const lossError = relativeError(mine[LOSS]!.data as Float32Array, cpu[LOSS]!.data as Float32Array);
           const gradientError = Math.max(...gradients.map((g) => relativeError(mine[g]!.data as Float32Array, cpu[g]!.data as Float32Array)));
-          const row = { model: SHAPES[name]!.label, provider, stepMs, forwardMs, ratio: stepMs / forwardMs, samplesPerSecond: (BATCH * 1000) / stepMs, lossError, gradientError, gradients: gradients.length };
+          const row = { model: LORA_SHAPES[name]!.label, provider, stepMs, forwardMs, ratio: stepMs / forwardMs, samplesPerSecond: (LORA_BATCH * 1000) / stepMs, lossError, gradientError, gradients: gradients.length };
           rows.push(row);
           log(`${row.model} on ${provider}: train step ${stepMs.toFixed(1)} ms, forward ${forwardMs.toFixed(1)} ms (×${row.ratio.toFixed(2)}), ${row.samplesPerSecond.toFixed(1)} samples/s; vs CPU: loss ${lossError.toExponential(2)}, worst gradient ${gradientError.toExponential(2)}`);
         } catch (error) {
-          log(`${SHAPES[name]!.label} on ${provider}: failed: ${(error as Error).message}`);
+          log(`${LORA_SHAPES[name]!.label} on ${provider}: failed: ${(error as Error).message}`);
         } finally {
           await train.close();
           await forward.close();

@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import type { Graph } from '../../../src-main/services/graph/Graph';
 import type { TypedArray } from '../../../src-main/services/graph/dtype';
 import { writeModel } from '../../../src-main/services/graph/writeModel';
+import { seededRandom } from '../../../src-main/services/random/seededRandom';
 import type { WriteModelOptions } from '../../../src-main/services/graph/writeModel';
 
 export function makeTempDir(prefix = 'mitobench-graph-'): string {
@@ -16,17 +17,8 @@ export function removeTempDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** mulberry32: a small seeded generator, so every test sees the same "random" inputs. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The services' seeded generator (mulberry32), so every test sees the same "random" inputs. */
+export { seededRandom };
 
 /** Uniform values in [-scale, scale). */
 export function randomFloat32(length: number, random: () => number, scale = 1): Float32Array {
