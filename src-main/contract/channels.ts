@@ -88,6 +88,8 @@ export const callNames = [
   'studies.exportJson',
   'studies.remove',
   'studies.exportReport',
+  'studies.agreement',
+  'studies.clinical',
 ] as const;
 
 export const eventNames = ['project.changed', 'slides.changed', 'jobs.changed', 'annotations.changed'] as const;

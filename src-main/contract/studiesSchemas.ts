@@ -250,6 +250,91 @@ export const reportPlotSchema = z.object({
 });
 export type ReportPlot = z.infer<typeof reportPlotSchema>;
 
+const annotatorRefSchema = z.object({ id: recordIdSchema, name: z.string() });
+
+/**
+ * How well people agree with each other on a study's cells: the ceiling a model trained and judged
+ * on those labels can reach. Undefined values (κ when everyone used one class) are null.
+ */
+export const studyAgreementSchema = z.object({
+  classCount: z.number().int().min(2),
+  /** The annotator whose labels the study uses; null for the consensus. */
+  referenceAnnotatorId: recordIdSchema.nullable(),
+  /** People with at least one vote in the study's classes, and how many cells each labelled. */
+  annotators: z.array(annotatorRefSchema.extend({ cells: z.number().int().nonnegative() })),
+  /** Cells labelled by two people or more. */
+  multiRatedCells: z.number().int().nonnegative(),
+  /** Share of those cells on which every rater gave the same class; null without such cells. */
+  unanimousShare: z.number().nullable(),
+  /** Every pair of people who share at least one cell. */
+  pairs: z.array(
+    z.object({
+      first: annotatorRefSchema,
+      second: annotatorRefSchema,
+      cells: z.number().int().positive(),
+      percentAgreement: z.number(),
+      kappa: z.number().nullable(),
+      quadraticKappa: z.number().nullable(),
+      /** Balanced accuracy of the second person's labels measured against the first's, and the reverse. */
+      secondAgainstFirst: z.number().nullable(),
+      firstAgainstSecond: z.number().nullable(),
+    }),
+  ),
+  /** Fleiss' κ per number of raters (it needs the same count on every cell). */
+  fleiss: z.array(z.object({ raters: z.number().int().min(2), cells: z.number().int().positive(), kappa: z.number().nullable() })),
+  /** The headline over the pairs that bear on the study's labels (all pairs, or the reference's), weighted by shared cells. */
+  ceiling: z
+    .object({
+      pairs: z.number().int().positive(),
+      cells: z.number().int().positive(),
+      percentAgreement: z.number(),
+      quadraticKappa: z.number().nullable(),
+      balancedAccuracy: z.number().nullable(),
+    })
+    .nullable(),
+  /** Why there is no ceiling; null when there is one. */
+  unavailable: z.enum(['fewer-than-two-annotators', 'no-shared-cells', 'reference-shares-no-cells']).nullable(),
+});
+export type StudyAgreement = z.infer<typeof studyAgreementSchema>;
+
+/** Agreement of predicted and annotated counts over slides, or why there is none. */
+export const countAgreementSchema = z.object({
+  slides: z.number().int().nonnegative(),
+  blandAltman: z.object({ meanDifference: z.number(), sdDifference: z.number(), lowerLimit: z.number(), upperLimit: z.number() }).nullable(),
+  /** ICC(2,1), absolute agreement; null when undefined (every count equal) or too few slides. */
+  icc: z.number().nullable(),
+  unavailable: z.enum(['too-few-slides']).nullable(),
+});
+export type CountAgreement = z.infer<typeof countAgreementSchema>;
+
+/** One run's predicted versus annotated mitotic counts per test slide (services/evaluation/study/studyClinical). */
+export const studyClinicalSchema = z.object({
+  runId: recordIdSchema,
+  /** The test set counted; null: every test set of the run. */
+  testSet: z.string().nullable(),
+  positiveClassId: recordIdSchema,
+  /** Size of the counting area (the standard 2.37 mm²). */
+  areaMm2: z.number().positive(),
+  slides: z.array(
+    z.object({
+      slideId: recordIdSchema,
+      slideName: z.string(),
+      testSet: z.string(),
+      /** Test cells of the slide (every class). */
+      cells: z.number().int().nonnegative(),
+      annotated: z.number().int().nonnegative(),
+      predicted: z.number().int().nonnegative(),
+      /** Counts in each reader's own hotspot of `areaMm2`; null when the slide records no µm per pixel. */
+      hotspotAnnotated: z.number().int().nonnegative().nullable(),
+      hotspotPredicted: z.number().int().nonnegative().nullable(),
+    }),
+  ),
+  perSlide: countAgreementSchema,
+  /** Over the slides that have a hotspot count. */
+  perArea: countAgreementSchema,
+});
+export type StudyClinical = z.infer<typeof studyClinicalSchema>;
+
 export const studiesCallSchemas = {
   'studies.create': { input: z.object({ spec: studySpecSchema }), output: z.object({ studyId: recordIdSchema }) },
   /** Runs (or resumes) the study as a job; finished runs are skipped. */
@@ -268,4 +353,8 @@ export const studiesCallSchemas = {
     input: z.object({ studyId: recordIdSchema, path: pathSchema.optional(), overwrite: z.boolean().default(false), plots: z.array(reportPlotSchema).max(20).default([]) }),
     output: z.object({ files: exportOutput.shape.files, html: z.string() }),
   },
+  /** Inter-annotator agreement on the study's cells and classes: the ceiling next to the model's numbers. */
+  'studies.agreement': { input: studyIdInput, output: studyAgreementSchema },
+  /** Predicted versus annotated mitotic counts per test slide of one finished run, with Bland–Altman and ICC. */
+  'studies.clinical': { input: z.object({ runId: recordIdSchema, testSet: z.string().min(1).max(200).optional() }), output: studyClinicalSchema },
 } as const;

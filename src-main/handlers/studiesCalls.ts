@@ -2,6 +2,8 @@ import { StudyRunner } from '../services/evaluation/study/StudyRunner';
 import { StudyStore } from '../services/evaluation/study/StudyStore';
 import { exportStudyCsv, exportStudyJson } from '../services/evaluation/study/studyExport';
 import { exportStudyReport } from '../services/evaluation/study/studyReport';
+import { studyAgreement } from '../services/evaluation/study/studyAgreement';
+import { studyClinical } from '../services/evaluation/study/studyClinical';
 import { parseStudySpec } from '../services/evaluation/study/studySpec';
 import { checkSpecAgainstProject } from '../services/evaluation/study/projectChecks';
 import type { HandlerTable } from './handlerTable';
@@ -11,7 +13,7 @@ import type { Workspace } from './Workspace';
 
 type StudiesCalls = Pick<
   HandlerTable,
-  'studies.create' | 'studies.run' | 'studies.list' | 'studies.get' | 'studies.predictions' | 'studies.exportCsv' | 'studies.exportJson' | 'studies.remove' | 'studies.exportReport'
+  'studies.create' | 'studies.run' | 'studies.list' | 'studies.get' | 'studies.predictions' | 'studies.exportCsv' | 'studies.exportJson' | 'studies.remove' | 'studies.exportReport' | 'studies.agreement' | 'studies.clinical'
 >;
 
 export function studiesHandlers(workspace: Workspace): StudiesCalls {
@@ -40,5 +42,7 @@ export function studiesHandlers(workspace: Workspace): StudiesCalls {
       return {};
     },
     'studies.exportReport': ({ studyId, path, overwrite, plots }) => exportStudyReport(db(), { studyId, target: path, overwrite: overwrite ?? false, plots: plots ?? [], appVersion: workspace.version }),
+    'studies.agreement': ({ studyId }) => studyAgreement(db(), studyId),
+    'studies.clinical': ({ runId, testSet }) => studyClinical(db(), runId, testSet),
   };
 }

@@ -137,6 +137,13 @@ test('designs and runs a data-scaling study in the UI, plots it, opens a predict
 
   // The report, written beside CSV and JSON, prints the numbers shown and stored.
   await browseTo(page, '[data-testid=study-export]', exports);
+  // One annotator: no agreement ceiling, and it says why. The clinical view of the chosen run: one test slide.
+  await expect(page.getByTestId('study-agreement-unavailable')).toBeVisible();
+  const clinical = page.getByTestId('study-clinical');
+  await clinical.scrollIntoViewIfNeeded();
+  await expect(clinical.getByTestId('study-clinical-slide')).toHaveCount(1);
+  await screenshotFor(page, 'studies-clinical-en');
+
   await page.getByTestId('study-export-name').fill('scaling');
   await page.getByTestId('study-export-csv').click();
   await expect(page.getByTestId('study-export-file')).toHaveCount(2);
@@ -147,8 +154,8 @@ test('designs and runs a data-scaling study in the UI, plots it, opens a predict
   expect(fs.readdirSync(exports).sort()).toEqual(['scaling.csv', 'scaling.html', 'scaling.json', 'scaling.predictions.csv']);
   const html = fs.readFileSync(path.join(exports, 'scaling.html'), 'utf8');
   expect(html).not.toMatch(/<script/i);
-  // The charts on screen (scaling curve, confusion matrix, ROC) are in the report as SVG.
-  expect(html.match(/<figure><svg/g)).toHaveLength(3);
+  // The charts on screen (scaling curve, confusion matrix, ROC, the clinical scatter) are in the report as SVG.
+  expect(html.match(/<figure><svg/g)).toHaveLength(4);
 
   const reported = reportMetrics(html);
   expect([...reported.keys()].sort()).toEqual([0.5, 1]);
@@ -176,7 +183,7 @@ test('designs and runs a data-scaling study in the UI, plots it, opens a predict
   // The file stands alone: opened from disk it shows its tables and charts.
   const reportPage = await page.context().newPage();
   await reportPage.goto(pathToFileURL(path.join(exports, 'scaling.html')).href);
-  await expect(reportPage.locator('figure svg')).toHaveCount(3);
+  await expect(reportPage.locator('figure svg')).toHaveCount(4);
   await screenshotFor(reportPage, 'studies-report-en');
   await reportPage.close();
 
