@@ -1,15 +1,17 @@
 import type { StudyMethod } from '../../../contract/studiesSchemas';
-import { derivedSeed } from '../../random/seededRandom';
-import { type BootstrapInterval, bootstrapBySlide } from '../bootstrap';
+import { derivedSeed, randomIndex, seededRandom } from '../../random/seededRandom';
+import { type BootstrapInterval, bootstrapBySlide, linearQuantile } from '../bootstrap';
 import { METRIC_NAMES, type MetricName } from '../summary';
 import { type PredictionsBySlide, weightedMetric } from './weightedMetrics';
 
 /*
  * Uncertainty of a study's numbers. Slides are the independent units (cells of one slide share a
- * patient, stain and scanner), so every interval here resamples slides: a replicate draws the
- * slides with replacement, and each seed's test metric is taken on the drawn slides it tests on.
- * Over seeds the statistic is the mean over seeds, so the interval covers both the seed-to-seed
- * spread of splits and the finite number of test slides.
+ * patient, stain and scanner), so every interval here resamples slides. Over seeds the statistic
+ * is the mean over seeds, and the interval is a two-level bootstrap: a replicate draws the seeds
+ * with replacement, then within each drawn seed its test slides with replacement, so it covers
+ * both the seed-to-seed spread (other splits, other training draws) and the finite number of test
+ * slides. (Resampling only the union of slides collapses when each seed tests other slides: a
+ * replicate is then defined only when it draws every seed's slide, i.e. always the same value.)
  */
 
 /** The metrics compared pairwise: the primary one and the threshold-free one. */
@@ -83,9 +85,32 @@ function sampleSd(values: readonly number[]): number {
   return Math.sqrt(values.reduce((sum, value) => sum + (value - average) ** 2, 0) / (values.length - 1));
 }
 
-/** The mean over `sets` (one per seed) of a metric with each slide weighted by its draws. */
-function seedMean(sets: readonly PredictionsBySlide[], metric: MetricName, counts: ReadonlyMap<string, number>): number {
-  return mean(sets.map((set) => weightedMetric(set, weightsOf(set, counts), metric)));
+/**
+ * The 95 % percentile interval of the mean over seeds by the two-level bootstrap (see the top):
+ * seeds drawn with replacement, then each drawn seed's test slides drawn with replacement (as
+ * slide weights). Replicates where a drawn seed's metric is undefined are left out and counted.
+ */
+function intervalOverSeedsAndSlides(sets: readonly PredictionsBySlide[], metric: MetricName, estimate: number, options: { replicates: number; seed: number }): BootstrapInterval {
+  const random = seededRandom(options.seed);
+  const defined: number[] = [];
+  for (let replicate = 0; replicate < options.replicates; replicate++) {
+    let total = 0;
+    for (let draw = 0; draw < sets.length; draw++) {
+      const set = sets[randomIndex(random, sets.length)]!;
+      const weights = new Float64Array(set.slideIds.length);
+      for (let slide = 0; slide < set.slideIds.length; slide++) weights[randomIndex(random, set.slideIds.length)]! += 1;
+      total += weightedMetric(set, weights, metric);
+    }
+    if (Number.isFinite(total)) defined.push(total / sets.length);
+  }
+  defined.sort((a, b) => a - b);
+  return {
+    estimate,
+    lower: linearQuantile(defined, 0.025),
+    upper: linearQuantile(defined, 0.975),
+    definedReplicates: defined.length,
+    undefinedReplicates: options.replicates - defined.length,
+  };
 }
 
 /** The CI of one run's metric on one of its test sets. */
@@ -122,10 +147,9 @@ function groupsOf(runs: readonly RunPredictions[]): Group[] {
 export function aggregateGroups(runs: readonly RunPredictions[], options: { replicates: number; seed: number }): GroupMetric[] {
   return groupsOf(runs).flatMap((group) => {
     const sets = [...group.sets.values()];
-    const slideIds = sets.flatMap((set) => set.slideIds);
     return METRIC_NAMES.map((metric) => {
       const perSeed = sets.map((set) => weightedMetric(set, Float64Array.from(set.slideIds, () => 1), metric));
-      const interval = intervalOverSlides(slideIds, (counts) => seedMean(sets, metric, counts), {
+      const interval = intervalOverSeedsAndSlides(sets, metric, mean(perSeed), {
         replicates: options.replicates,
         seed: derivedSeed(options.seed, `group:${group.key}:${metric}`),
       });
