@@ -7,10 +7,12 @@
  * weights), LoRA r = α = 16, dropout 0.1 on qkv, proj, fc1 and fc2, a two-class head, batch 16:
  * the app's generated train-step graph (loss, logits and the 98 LoRA and head gradients) and the
  * inference graph over the same weights, each in its own session worker with the app's options.
- * A step is one `run` as the training loop does it: pixels, labels, the step's uint8 dropout
- * masks and the trainable tensors posted to the worker, loss and gradients posted back (the Adam
- * update, ~1 ms for ViT-S's 1.2 M trainable values, is not counted). The forward pass is the same
- * batch through the inference graph (probabilities back). After one untimed run of each, train
+ * A step is one `run` as the training loop (services/training/loraTraining.ts) does it: the
+ * step's pixels and uint8 dropout masks moved to the worker (transferred, not copied), labels and
+ * the trainable tensors copied, loss and gradients moved back, and the next step's masks drawn on
+ * the main thread while the worker runs (the Adam update, ~1 ms for ViT-S's 1.2 M trainable
+ * values, is not counted). The forward pass is the same batch through the inference graph
+ * (probabilities back). After one untimed run of each, train
  * steps and forward passes alternate (step, forward, step, …: 3 rounds for ViT-S, 2 for ViT-B) so
  * both see the same load on a shared machine; medians. Ratio = step ÷ forward.
  * Target ≤ 2.3 (the analytic FLOP ratio is 2.1: frozen weights get no weight gradients).
@@ -31,7 +33,8 @@ import type { WorkerTensor } from '../../src-main/services/models/runtime/protoc
 import { SessionWorker } from '../../src-main/services/models/runtime/SessionWorker';
 import { seededRandom } from '../../src-main/services/random/seededRandom';
 import { fitLinearProbe } from '../../src-main/services/training/linearProbe';
-import { LOSS, PROBABILITIES, gradientName, trainableParameters } from '../../src-main/services/training/lora';
+import { LOSS, PROBABILITIES, drawDropoutMasks, dropoutMaskInputs, gradientName, trainableParameters } from '../../src-main/services/training/lora';
+import type { LoraModelSpec } from '../../src-main/services/training/lora';
 import { LORA_BATCH, LORA_SHAPES, loraBenchSpec, loraFeeds, writeLoraGraphs } from './loraStep';
 import { peakMiB, residentMiB, resetPeak } from './processMemory';
 
@@ -52,6 +55,26 @@ async function timed(worker: SessionWorker, feeds: Record<string, WorkerTensor>,
   return performance.now() - started;
 }
 
+/**
+ * Train steps as the loop runs them: each step's masks were drawn while the previous step ran;
+ * pixels and masks are transferred. Returns the milliseconds of each of `count` steps.
+ */
+async function timedSteps(worker: SessionWorker, spec: LoraModelSpec, base: Record<string, WorkerTensor>, outputs: string[], count: number, firstStep: number): Promise<number[]> {
+  const maskInputs = dropoutMaskInputs(spec);
+  let masks = drawDropoutMasks(spec, 3, firstStep);
+  const times: number[] = [];
+  for (let step = firstStep; step < firstStep + count; step++) {
+    const started = performance.now();
+    const feeds: Record<string, WorkerTensor> = { ...base, pixels: { dims: base.pixels!.dims, data: (base.pixels!.data as Float32Array).slice() } };
+    for (const { name, shape } of maskInputs) feeds[name] = { dims: shape, data: masks[name]! };
+    const running = worker.run(feeds, outputs, ['pixels', ...maskInputs.map(({ name }) => name)]);
+    masks = drawDropoutMasks(spec, 3, step + 1);
+    await running;
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
 async function benchLora(name: string, dir: string): Promise<Record<string, number | string>> {
   const spec = loraBenchSpec(name);
   const files = await writeLoraGraphs(dir, name, spec);
@@ -64,15 +87,14 @@ async function benchLora(name: string, dir: string): Promise<Record<string, numb
     const before = residentMiB();
     const canReset = resetPeak();
     await train.open(files.train, 'cpu');
-    await train.run(trainFeeds, gradients);
-    await train.run(trainFeeds, gradients);
+    await timedSteps(train, spec, trainFeeds, gradients, 2, 0);
     const peak = peakMiB();
     await forward.open(files.forward, 'cpu');
     await forward.run(forwardFeeds, [PROBABILITIES]);
     const steps: number[] = [];
     const passes: number[] = [];
     for (let round = 0; round < ROUNDS[name]!; round++) {
-      steps.push(await timed(train, trainFeeds, gradients));
+      steps.push(...(await timedSteps(train, spec, trainFeeds, gradients, 1, 2 + round)));
       passes.push(await timed(forward, forwardFeeds, [PROBABILITIES]));
     }
     const stepMs = median(steps);

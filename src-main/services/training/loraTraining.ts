@@ -243,6 +243,9 @@ export async function trainLora(context: LoraContext): Promise<'done' | 'cancell
       (restored?.epochsDone ?? 0) * stepsPerEpoch,
     );
     const trainable = trainableParameters(spec);
+    const outputNames = [LOSS, ...trainable.map(({ name }) => gradientName(name))];
+    const maskInputs = dropoutMaskInputs(spec);
+    let drawn: { step: number; masks: Record<string, Uint8Array> } | null = null;
     const dims = [settings.batchSize, spec.vit.inChannels, spec.vit.imageSize, spec.vit.imageSize];
     for (let epoch = restored?.epochsDone ?? 0; epoch < settings.maxEpochs; epoch++) {
       const started = performance.now();
@@ -252,10 +255,14 @@ export async function trainLora(context: LoraContext): Promise<'done' | 'cancell
         const globalStep = epoch * stepsPerEpoch + step;
         const batch = await batches.next();
         const feeds: Record<string, WorkerTensor> = { [PIXELS]: { dims, data: batch.pixels }, [LABELS]: { dims: [settings.batchSize], data: batch.labels } };
-        const masks = drawDropoutMasks(spec, seed, globalStep);
-        for (const { name, shape } of dropoutMaskInputs(spec)) feeds[name] = { dims: shape, data: masks[name]! };
+        const masks = drawn?.step === globalStep ? drawn.masks : drawDropoutMasks(spec, seed, globalStep);
+        for (const { name, shape } of maskInputs) feeds[name] = { dims: shape, data: masks[name]! };
         for (const { name, shape } of trainable) feeds[name] = { dims: shape, data: parameters[name]! };
-        const outputs = await trainLease.session.worker.run(feeds, [LOSS, ...trainable.map(({ name }) => gradientName(name))]);
+        // Pixels and masks are this step's alone: moved to the worker, not copied (~10⁸ bytes for ViT-S).
+        const running = trainLease.session.worker.run(feeds, outputNames, [PIXELS, ...maskInputs.map(({ name }) => name)]);
+        // The main thread is idle while the worker runs the step: draw the next step's masks meanwhile.
+        drawn = maskInputs.length > 0 ? { step: globalStep + 1, masks: drawDropoutMasks(spec, seed, globalStep + 1) } : null;
+        const outputs = await running;
         const gradients: Record<string, ArrayLike<number>> = {};
         for (const { name } of trainable) gradients[name] = outputs[gradientName(name)]!.data as Float32Array;
         optimiser.update(parameters, gradients, learningRateAt(settings.schedule, settings.learningRate, globalStep, totalSteps));

@@ -13,6 +13,7 @@ import { layerNormalizationGradient } from './rules/layerNormalization';
 import { logSoftmaxGradient } from './rules/logSoftmax';
 import { matMulGradient } from './rules/matMul';
 import { mulGradient } from './rules/mul';
+import { whereGradient } from './rules/where';
 import { reduceMeanGradient, reduceSumGradient } from './rules/reduce';
 import { reshapeGradient, squeezeGradient, unsqueezeGradient } from './rules/reshapeLike';
 import { sliceGradient } from './rules/slice';
@@ -38,6 +39,7 @@ const REGISTRATIONS: readonly GradientRegistration[] = [
   logSoftmaxGradient,
   matMulGradient,
   mulGradient,
+  whereGradient,
   reduceMeanGradient,
   reduceSumGradient,
   reluGradient,

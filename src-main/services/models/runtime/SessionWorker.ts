@@ -36,12 +36,15 @@ export class SessionWorker {
     this.worker.on('exit', (code) => failAll(new Error(`the model worker stopped (exit code ${code})`)));
   }
 
-  private request<T extends WorkerResult['type']>(message: DistributiveOmit<WorkerRequest, 'id'> & { type: T }): Promise<Extract<WorkerResult, { type: T }>> {
+  private request<T extends WorkerResult['type']>(
+    message: DistributiveOmit<WorkerRequest, 'id'> & { type: T },
+    transfer: readonly ArrayBuffer[] = [],
+  ): Promise<Extract<WorkerResult, { type: T }>> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (result: WorkerResult) => void, reject });
-      this.worker.postMessage({ ...message, id } as WorkerRequest);
+      this.worker.postMessage({ ...message, id } as WorkerRequest, [...transfer]);
     });
   }
 
@@ -54,8 +57,20 @@ export class SessionWorker {
     return (await this.request({ type: 'open', modelPath, provider })).session;
   }
 
-  async run(feeds: Readonly<Record<string, WorkerTensor>>, outputs: readonly string[]): Promise<Readonly<Record<string, WorkerTensor>>> {
-    return (await this.request({ type: 'run', feeds, outputs })).outputs;
+  /**
+   * Runs the session. Feeds named in `transfer` are moved to the worker rather than copied (their
+   * arrays are unusable here afterwards): for large one-use inputs such as a step's dropout masks,
+   * whose copy took longer than drawing them.
+   */
+  async run(feeds: Readonly<Record<string, WorkerTensor>>, outputs: readonly string[], transfer: readonly string[] = []): Promise<Readonly<Record<string, WorkerTensor>>> {
+    const buffers = transfer.map((name) => {
+      const data = feeds[name]?.data;
+      if (!data || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || !(data.buffer instanceof ArrayBuffer)) {
+        throw new Error(`feed "${name}" cannot be transferred: it must own a whole ArrayBuffer`);
+      }
+      return data.buffer;
+    });
+    return (await this.request({ type: 'run', feeds, outputs }, buffers)).outputs;
   }
 
   /** `run` for outputs that must be float32 (embeddings, probabilities): a clear error otherwise. */

@@ -7,7 +7,7 @@
 /** Execution providers as onnxruntime-node names them. */
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 
-/** A tensor crossing the thread boundary: float32 pixels and embeddings; float64, int64 (labels) and uint8 (dropout masks) for training. */
+/** A tensor crossing the thread boundary: float32 pixels and embeddings; float64, int64 (labels) and bool (dropout masks, as bytes) for training. */
 export interface WorkerTensor<Data extends WorkerTensorData = WorkerTensorData> {
   readonly dims: readonly number[];
   readonly data: Data;

@@ -17,7 +17,8 @@ function requireSession(): ort.InferenceSession {
 function toOrt({ data, dims }: WorkerTensor): ort.Tensor {
   if (data instanceof Float32Array) return new ort.Tensor('float32', data, [...dims]);
   if (data instanceof Float64Array) return new ort.Tensor('float64', data, [...dims]);
-  if (data instanceof Uint8Array) return new ort.Tensor('uint8', data, [...dims]);
+  // Bytes are bool masks (the only byte inputs the app's graphs take).
+  if (data instanceof Uint8Array) return new ort.Tensor('bool', data, [...dims]);
   return new ort.Tensor('int64', data, [...dims]);
 }
 
@@ -88,7 +89,9 @@ if (port && (workerData as SessionWorkerData | undefined)?.kind === 'mitobench-s
       } catch (error) {
         response = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
       }
-      port.postMessage(response);
+      // Outputs are fresh copies (fromOrt): move them to the main thread instead of copying again.
+      const transfer = response.ok && response.result.type === 'run' ? Object.values(response.result.outputs).map((tensor) => tensor.data.buffer as ArrayBuffer) : [];
+      port.postMessage(response, transfer);
     });
   });
 }

@@ -10,8 +10,9 @@ export function dropoutKeep(dropout: number): number {
 }
 
 /**
- * One training step's dropout masks, by graph input name: uint8, 1 with probability
- * `dropoutKeep(dropout)`, else 0 (the graph casts them and applies the 1/keep scale). A step's
+ * One training step's dropout masks, by graph input name: bytes fed as ONNX bool, 1 (keep) with
+ * probability `dropoutKeep(dropout)`, else 0 (the graph selects with Where and applies the 1/keep
+ * scale). A step's
  * masks cover every target's input, ~10⁸ values for ViT-S at batch 16, so they are drawn two per
  * xorshift32 output (16 bits each) into bytes: float masks drawn one Math-style random at a time
  * took longer to draw and post than the train step itself. Reproducible from (seed, step), so a

@@ -1,6 +1,7 @@
 import { appendBackwardPass, softmaxCrossEntropy } from '../../graph/autodiff';
 import type { Graph, Tensor } from '../../graph/Graph';
-import { cast, concat, gather, gemm, mul, reduceMean, slice, softmax } from '../../graph/ops';
+import { where } from '../../graph/autodiff/extraOps';
+import { concat, gather, gemm, reduceMean, scalar, slice, softmax } from '../../graph/ops';
 import { buildVitGraph, plainLinear } from '../../models/vit';
 import type { VitLinearEmitter, VitWeights } from '../../models/vit';
 import { dropoutKeep } from './dropoutMasks';
@@ -38,7 +39,8 @@ export function loraLinear(spec: LoraModelSpec, withDropout: boolean): VitLinear
     const a = graph.input(target.aName, dtype, [spec.lora.rank, target.inFeatures]);
     const b = graph.input(target.bName, dtype, [target.outFeatures, spec.lora.rank]);
     return graph.scope('lora', () => {
-      const x = keep < 1 ? mul(graph, linear.input, cast(graph, graph.input(target.maskName, 'uint8', linear.input.shape), dtype)) : linear.input;
+      // Where(mask, x, 0): one pass and no float copy of the mask (a Cast and a Mul took two).
+      const x = keep < 1 ? where(graph, graph.input(target.maskName, 'bool', linear.input.shape), linear.input, scalar(graph, 0, dtype)) : linear.input;
       const down = gemm(graph, x, a, undefined, { transB: true });
       return gemm(graph, down, b, frozen, { transB: true, alpha });
     });
@@ -71,8 +73,8 @@ function buildClassifier(spec: LoraModelSpec, weights: VitWeights, name: string,
 
 /**
  * One training step as an ordinary inference graph. Inputs: `pixels` [B, C, H, W] (normalised),
- * `labels` int64 [B], each target's `…lora_A`/`…lora_B` (and `…lora_dropout_mask`, uint8 0/1
- * values, when dropout > 0), `head.weight`, `head.bias`. Outputs: `loss` (mean cross-entropy), `logits`
+ * `labels` int64 [B], each target's `…lora_A`/`…lora_B` (and `…lora_dropout_mask`, bool,
+ * when dropout > 0), `head.weight`, `head.bias`. Outputs: `loss` (mean cross-entropy), `logits`
  * [B, classes] and `grad.<name>` for every trainable input. Frozen weights are initializers from
  * `weights` and get no gradient nodes.
  */

@@ -1,5 +1,5 @@
 import { afterAll, describe, it } from 'vitest';
-import { exp, log, logSoftmax, relu } from '../../../../src-main/services/graph/autodiff';
+import { exp, log, logSoftmax, relu, where } from '../../../../src-main/services/graph/autodiff';
 import * as op from '../../../../src-main/services/graph/ops';
 import { makeTempDir, removeTempDir } from '../ortHarness';
 import { expectGradientsMatchFiniteDifferences as check, FLOAT32_TOLERANCE } from './gradientCheck';
@@ -22,6 +22,12 @@ describe('elementwise arithmetic with broadcast reduction', () => {
       await check(dir, [{ shape: a }, { shape: b, scale: 0.5, offset: 1.5 }], (g, [x, y]) => op.div(g, x!, y!));
     });
   }
+
+  it('Where with a constant condition, broadcast (the dropout of LoRA inputs)', async () => {
+    const condition = (g: Parameters<typeof op.add>[0]) => op.constant(g, 'bool', [2, 3], Uint8Array.of(1, 0, 1, 0, 0, 1));
+    await check(dir, [{ shape: [2, 3] }, { shape: [3] }], (g, [x, y]) => where(g, condition(g), x!, y!));
+    await check(dir, [{ shape: [2, 3] }], (g, [x]) => where(g, condition(g), x!, op.scalar(g, 0, x!.dtype)));
+  });
 
   it('sums the contributions of a tensor used several times', async () => {
     await check(dir, [{ shape: [3, 2] }], (g, [x]) => op.add(g, op.mul(g, x!, x!), op.sub(g, 2, op.mul(g, x!, 0.25))));
