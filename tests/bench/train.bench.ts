@@ -1,7 +1,9 @@
 /**
  * LoRA training and the linear probe on the CPU.
  *
- *   npm run bench:train [-- --models vit-s,vit-b] [--no-probe]
+ *   npm run bench:train [-- --models vit-s,vit-b] [--dropout 0.1] [--no-probe]
+ *
+ * `--dropout 0` measures the step without dropout masks (the graph then has no mask inputs).
  *
  * LORA STEP (tests/bench/loraStep.ts): ViT-S/16- and ViT-B/16-shaped models (224 px, random seeded
  * weights), LoRA r = α = 16, dropout 0.1 on qkv, proj, fc1 and fc2, a two-class head, batch 16:
@@ -46,6 +48,7 @@ const PROBE_DIM = 1536;
 const args = process.argv.slice(2);
 const modelsArgument = args[args.indexOf('--models') + 1];
 const models = args.includes('--models') && modelsArgument ? modelsArgument.split(',') : ['vit-s', 'vit-b'];
+const dropout = args.includes('--dropout') ? Number(args[args.indexOf('--dropout') + 1]) : undefined;
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -76,7 +79,8 @@ async function timedSteps(worker: SessionWorker, spec: LoraModelSpec, base: Reco
 }
 
 async function benchLora(name: string, dir: string): Promise<Record<string, number | string>> {
-  const spec = loraBenchSpec(name);
+  const base = loraBenchSpec(name);
+  const spec = dropout === undefined ? base : { ...base, lora: { ...base.lora, dropout } };
   const files = await writeLoraGraphs(dir, name, spec);
   const gradients = [LOSS, ...trainableParameters(spec).map(({ name: parameter }) => gradientName(parameter))];
   const trainFeeds = loraFeeds(spec, true);
@@ -110,7 +114,7 @@ async function benchLora(name: string, dir: string): Promise<Record<string, numb
       peakScope: canReset ? 'train session' : 'whole run',
     };
     console.log(
-      `${row.model}: train step ${stepMs.toFixed(0)} ms [${steps.map((v) => v.toFixed(0)).join(', ')}], forward ${forwardMs.toFixed(0)} ms [${passes.map((v) => v.toFixed(0)).join(', ')}], ` +
+      `${row.model} (dropout ${spec.lora.dropout}): train step ${stepMs.toFixed(0)} ms [${steps.map((v) => v.toFixed(0)).join(', ')}], forward ${forwardMs.toFixed(0)} ms [${passes.map((v) => v.toFixed(0)).join(', ')}], ` +
         `ratio ${row.ratio.toFixed(2)} (target ≤ 2.3), ${row.samplesPerSecond.toFixed(2)} samples/s, peak ${peak.toFixed(0)} MiB (before ${before.toFixed(0)} MiB, ${row.peakScope})`,
     );
     return row;
