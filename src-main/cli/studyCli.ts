@@ -11,6 +11,12 @@ void runStudyCommand(process.argv.slice(2), {
   cwd: process.env.INIT_CWD ?? process.cwd(),
   appVersion: appVersion(),
   signal: controller.signal,
-}).then((status) => {
-  process.exitCode = status;
-});
+}).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  },
+);

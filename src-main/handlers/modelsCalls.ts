@@ -29,6 +29,10 @@ export function runtimeOf(): ModelRuntime {
 }
 
 export function modelsHandlers(workspace: Workspace): ModelsCalls {
+  // Cached sessions hold the project's model files open: close them with the project.
+  workspace.onEvent((name, payload) => {
+    if (name === 'project.changed' && payload === null && runtime) void runtime.closeSessions();
+  });
   return {
     'models.list': () => registryOf(workspace).list(),
     'models.register': async ({ path, embeddingOutput, inputShape, mean, std }) => {
@@ -40,6 +44,8 @@ export function modelsHandlers(workspace: Workspace): ModelsCalls {
     },
     'models.embeddingCandidates': ({ path }) => registryOf(workspace).embeddingCandidates(path),
     'models.remove': async ({ modelId }) => {
+      // Idle sessions may hold the files about to be deleted (Windows refuses to delete open files).
+      await runtime?.closeSessions();
       await registryOf(workspace).remove(modelId);
       return {};
     },

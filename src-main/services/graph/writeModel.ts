@@ -30,13 +30,6 @@ export interface WrittenModel {
   readonly placements: ReadonlyMap<string, InitializerPlacement>;
 }
 
-/**
- * Writes `graph` as `modelPath` (an ONNX ModelProto) and its large initializers to
- * `<model file name>.data` beside it. Weights are streamed: each initializer is loaded (if it
- * is lazy), written in chunks and released before the next, so the weights are never held
- * twice. Both files appear under their final names only when complete. ORT must load the model
- * from its path, which resolves the data file relative to the model (pitfall 9).
- */
 /** Where each initializer goes: inline, or at an aligned offset of the data file, in graph order. */
 type PlannedPlacement = { readonly kind: 'inline' } | { readonly kind: 'external'; readonly offset: number; readonly length: number };
 

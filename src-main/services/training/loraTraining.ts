@@ -19,14 +19,12 @@ import type { WorkerTensor } from '../models/runtime/protocol';
 import type { SessionLease } from '../models/runtime/SessionCache';
 import type { WorkerEntry } from '../models/runtime/SessionWorker';
 import type { VitWeights } from '../models/vit';
-import { readModelPatch } from '../slides/cellCrop';
 import type { SlideLibrary } from '../slides/SlideLibrary';
 import type { AdapterStore } from './AdapterStore';
 import { REFERENCE_AUGMENTATION, augmentationSourceSize } from './data/augment';
 import { AugmentPool } from './data/AugmentPool';
 import type { Triple } from './data/augmentProtocol';
-import { TrainingBatches } from './data/TrainingBatches';
-import type { PatchReader } from './data/TrainingBatches';
+import { slidePatchReader, TrainingBatches } from './data/TrainingBatches';
 import type { TrainingCell } from './labelSnapshot';
 import { evaluateProbabilities } from './linearProbeTraining';
 import { AdamW, buildInferenceGraph, buildTrainStepGraph, drawDropoutMasks, dropoutMaskInputs, gradientName, initialLoraParameters, LABELS, LOSS, PIXELS, PROBABILITIES, trainableParameters } from './lora';
@@ -122,16 +120,6 @@ function decodeCheckpoint(blob: Uint8Array, what: string): { parameters: Paramet
   return { parameters, optimiser: AdamW.restore({ ...extra.optimiser, firstMoments, secondMoments }), epochsDone: extra.epochsDone };
 }
 
-/** Level-0 pixels per model pixel on a slide: the model's µm per pixel over the slide's. */
-function downsampleOf(library: SlideLibrary, slideId: number, umPerPixel: number): number {
-  return umPerPixel / library.get(slideId).mppX!;
-}
-
-/** Square crops of `size` model pixels around a point of any slide, each at its own scale. */
-function patchReader(library: SlideLibrary, size: number, umPerPixel: number, interpolation: ReturnType<typeof patchParameters>['interpolation']): PatchReader {
-  return async (slideId, x, y) => (await readModelPatch(library, slideId, x, y, size, size, downsampleOf(library, slideId, umPerPixel), interpolation)).rgb;
-}
-
 /**
  * A trained (or training) LoRA adapter ready to predict: its inference graph's session and its
  * parameters. The inference graph takes the LoRA matrices as inputs over the base weights'
@@ -219,25 +207,27 @@ export async function trainLora(context: LoraContext): Promise<'done' | 'cancell
 
   const stepsPerEpoch = Math.ceil(settings.patchesPerEpoch / settings.batchSize);
   const totalSteps = stepsPerEpoch * settings.maxEpochs;
-  const meanSlideMpp = split.train.reduce((sum, cell) => sum + context.library.get(cell.slideId).mppX!, 0) / split.train.length;
   const sourceSize = settings.augment ? augmentationSourceSize(params.width, params.height).width : params.width;
   const pool = new AugmentPool(context.augmentEntry);
-  const trainLease = await context.runtime.acquire(trainPath, adapter.spec.provider);
-  const validation = await LoraSession.open(context, parameters);
+  let trainLease: SessionLease<OpenSession> | undefined;
+  let validation: LoraSession | undefined;
   try {
+    trainLease = await context.runtime.acquire(trainPath, adapter.spec.provider);
+    validation = await LoraSession.open(context, parameters);
     const batches = new TrainingBatches(
       {
         cells: split.train,
         batchSize: settings.batchSize,
         seed,
         patchSize: params.width,
-        patchSizePx: (params.width * params.umPerPixel) / meanSlideMpp,
+        // The patch's side in level-0 pixels differs between slides scanned at different µm per pixel.
+        patchSizePx: (slideId) => (params.width * params.umPerPixel) / context.library.get(slideId).mppX!,
         sourceSize,
         mean: params.mean as Triple,
         std: params.std as Triple,
         positiveLabel: adapter.spec.positiveClassId === undefined ? null : adapter.spec.classIds.indexOf(adapter.spec.positiveClassId),
         augmentation: settings.augment ? REFERENCE_AUGMENTATION : null,
-        reader: patchReader(context.library, sourceSize, params.umPerPixel, params.interpolation),
+        reader: slidePatchReader(context.library, sourceSize, params.umPerPixel, params.interpolation),
         pool,
       },
       (restored?.epochsDone ?? 0) * stepsPerEpoch,
@@ -292,8 +282,8 @@ export async function trainLora(context: LoraContext): Promise<'done' | 'cancell
     }
     return 'done';
   } finally {
-    validation.release();
-    trainLease.release();
+    validation?.release();
+    trainLease?.release();
     await pool.close();
   }
 }

@@ -189,7 +189,7 @@ export class StudyRunner {
     const counts = { done: 0, skipped: 0, failed: 0 };
     for (const [index, run] of plan.runs.entries()) {
       if (context.signal.aborted) break;
-      const label = `${models.find((m) => m.info.id === run.modelId)!.info.name} · ${run.method} · ${run.fraction * 100} % · seed ${run.seed}${run.domain ? ` · ${run.domain}` : ''}`;
+      const label = `${models.find((m) => m.info.id === run.modelId)!.info.name} · ${run.method} · ${Number((run.fraction * 100).toPrecision(6))} % · seed ${run.seed}${run.domain ? ` · ${run.domain}` : ''}`;
       if (finished.has(run.key)) {
         counts.skipped += 1;
         context.progress(index + 1, plan.runs.length, `${label}: already done`);

@@ -62,7 +62,7 @@ export function summaryTable(detail: StudyDetail, modelName: (id: number) => str
     return [
       modelName(m.modelId).slice(0, 20).padEnd(21),
       m.method.padEnd(13),
-      `${(m.fraction * 100).toString()}%`.padStart(8),
+      `${Number((m.fraction * 100).toPrecision(6))}%`.padStart(8),
       ' ',
       where.slice(0, 25).padEnd(26),
       percent(m.value),
@@ -115,7 +115,7 @@ export async function runStudyCommand(argv: readonly string[], io: StudyCommandI
       `${result.runsDone} run(s) done, ${result.runsSkipped} already done, ${result.runsFailed} failed${result.cancelled ? ', cancelled' : ''}; ` +
         `${(result.wallMs / 1000).toFixed(1)} s, of which fitting ${(result.fitMs / 1000).toFixed(1)} s.`,
     );
-    for (const run of detail.runs.filter((r) => r.status === 'failed')) io.stderr(`run ${run.id} (seed ${run.seed}, ${run.fraction * 100} %) failed: ${run.error}`);
+    for (const run of detail.runs.filter((r) => r.status === 'failed')) io.stderr(`run ${run.id} (seed ${run.seed}, ${Number((run.fraction * 100).toPrecision(6))} %) failed: ${run.error}`);
     return result.cancelled ? 1 : 0;
   } catch (error) {
     io.stderr(error instanceof Error ? error.message : String(error));

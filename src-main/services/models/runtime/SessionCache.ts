@@ -67,13 +67,17 @@ export class SessionCache<T> {
     };
   }
 
-  /** Closes the session of `key` now (e.g. its worker failed), once no lease holds it. */
+  /**
+   * Closes the session of `key` now, leases or not (its worker failed, its files are going, the
+   * project closed); the next `acquire` opens a new one. A session whose opening failed has
+   * nothing to close.
+   */
   async discard(key: string): Promise<void> {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
     if (entry.timer) clearTimeout(entry.timer);
-    await this.options.close(await entry.opened).catch(() => undefined);
+    await entry.opened.then((session) => this.options.close(session)).catch(() => undefined);
   }
 
   /** Closes every session (project closed, app quitting). */
@@ -81,7 +85,7 @@ export class SessionCache<T> {
     await Promise.all([...this.entries.keys()].map((key) => this.discard(key)));
   }
 
-  /** Keys of the sessions open now, most recently released last (for tests and diagnostics). */
+  /** Keys of the sessions open (or opening) now, in the order they were first opened (for tests and diagnostics). */
   openKeys(): string[] {
     return [...this.entries.keys()];
   }

@@ -8,7 +8,7 @@ import type { AugmentationOptions, AugmentationParams } from './augment';
 import type { AugmentPool } from './AugmentPool';
 import type { Triple } from './augmentProtocol';
 import { planPatches, PositiveCells, relabel } from './sampling';
-import type { PlannedPatch, TrainingCell } from './sampling';
+import type { PatchSizePx, PlannedPatch, TrainingCell } from './sampling';
 
 /**
  * The source crop around a level-0 point, as interleaved RGB of the fixed source size the
@@ -16,9 +16,12 @@ import type { PlannedPatch, TrainingCell } from './sampling';
  */
 export type PatchReader = (slideId: number, centreX: number, centreY: number) => Promise<Uint8Array>;
 
-/** A reader of `sourceSize`-pixel square crops at `downsample` level-0 pixels per pixel, through the slide library. */
-export function slidePatchReader(library: SlideLibrary, sourceSize: number, downsample: number, interpolation: PatchInterpolation): PatchReader {
-  return async (slideId, centreX, centreY) => (await readModelPatch(library, slideId, centreX, centreY, sourceSize, sourceSize, downsample, interpolation)).rgb;
+/** A reader of `sourceSize`-pixel square crops at the model's µm per pixel, each slide at its own scale. */
+export function slidePatchReader(library: SlideLibrary, sourceSize: number, umPerPixel: number, interpolation: PatchInterpolation): PatchReader {
+  return async (slideId, centreX, centreY) => {
+    const downsample = umPerPixel / library.get(slideId).mppX!;
+    return (await readModelPatch(library, slideId, centreX, centreY, sourceSize, sourceSize, downsample, interpolation)).rgb;
+  };
 }
 
 export interface TrainingBatchOptions {
@@ -28,8 +31,8 @@ export interface TrainingBatchOptions {
   readonly seed: number;
   /** The model's square input side, in model pixels. */
   readonly patchSize: number;
-  /** The same patch's side in level-0 pixels (patchSize × level-0 pixels per model pixel): for the shift and the label rule. */
-  readonly patchSizePx: number;
+  /** The same patch's side in level-0 pixels (patchSize × level-0 pixels per model pixel), or that per slide: for the shift and the label rule. */
+  readonly patchSizePx: PatchSizePx;
   /** The reader's crop side in model pixels; by default just enough for any rotation (`augmentationSourceSize`). */
   readonly sourceSize?: number;
   readonly mean: Triple;
@@ -81,7 +84,7 @@ export class TrainingBatches {
     const { batchSize, patchSize, patchSizePx } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new TrainingError(METHOD, `batch size must be a whole number ≥ 1 (got ${batchSize})`);
     if (!Number.isInteger(patchSize) || patchSize < 1) throw new TrainingError(METHOD, `patch size must be a whole number of model pixels ≥ 1 (got ${patchSize})`);
-    if (!(patchSizePx > 0)) throw new TrainingError(METHOD, `patchSizePx must be > 0 level-0 pixels (got ${patchSizePx})`);
+    if (typeof patchSizePx === 'number' && !(patchSizePx > 0)) throw new TrainingError(METHOD, `patchSizePx must be > 0 level-0 pixels (got ${patchSizePx})`);
     if (!Number.isInteger(firstBatch) || firstBatch < 0) throw new TrainingError(METHOD, `the first batch must be a whole number ≥ 0 (got ${firstBatch})`);
     if (options.cells.length === 0) throw new TrainingError(METHOD, 'there are no training cells');
     this.sourceSize = options.sourceSize ?? augmentationSourceSize(patchSize, patchSize).width;

@@ -34,8 +34,18 @@ export interface PlanOptions {
   readonly seed: number;
   /** Largest centre shift as a fraction of the patch size, in [0, 0.5); the reference uses 0.1. */
   readonly maxShiftFraction?: number;
-  /** The patch's side in level-0 pixels (model pixels × level-0 pixels per model pixel). */
-  readonly patchSizePx: number;
+  /**
+   * The patch's side in level-0 pixels (model pixels × level-0 pixels per model pixel), or that
+   * per slide: slides scanned at other µm per pixel need other sizes for the same tissue.
+   */
+  readonly patchSizePx: PatchSizePx;
+}
+
+export type PatchSizePx = number | ((slideId: number) => number);
+
+/** The patch side in level-0 pixels on `slideId`. */
+export function patchSizeOn(size: PatchSizePx, slideId: number): number {
+  return typeof size === 'number' ? size : size(slideId);
 }
 
 /** The reference's largest centre shift: `offset_scale = 0.1` of the patch size. */
@@ -81,7 +91,7 @@ function groupBySlide(cells: readonly TrainingCell[]): SlideCells[] {
 
 function checkPlanOptions(options: PlanOptions, maxShiftFraction: number): void {
   if (!Number.isInteger(options.count) || options.count < 0) throw new TrainingError(METHOD, `count must be a whole number ≥ 0 (got ${options.count})`);
-  if (!(options.patchSizePx > 0)) throw new TrainingError(METHOD, `patchSizePx must be > 0 level-0 pixels (got ${options.patchSizePx})`);
+  if (typeof options.patchSizePx === 'number' && !(options.patchSizePx > 0)) throw new TrainingError(METHOD, `patchSizePx must be > 0 level-0 pixels (got ${options.patchSizePx})`);
   // Below half the patch, the sampled cell always stays inside its own patch, so relabelling never drops it.
   if (!(maxShiftFraction >= 0 && maxShiftFraction < 0.5)) {
     throw new TrainingError(METHOD, `maxShiftFraction must be in [0, 0.5) of the patch size (got ${maxShiftFraction})`);
@@ -98,13 +108,13 @@ export function planPatches(cells: readonly TrainingCell[], options: PlanOptions
   const slides = groupBySlide(cells);
   if (options.count > 0 && slides.length === 0) throw new TrainingError(METHOD, 'there are no training cells to sample patches around');
   const random = seededRandom(derivedSeed(options.seed, 'patch-sampling'));
-  const maxShiftPx = maxShiftFraction * options.patchSizePx;
   const planned: PlannedPatch[] = [];
   for (let i = 0; i < options.count; i++) {
     const slide = slides[randomIndex(random, slides.length)]!;
     const label = slide.classes[randomIndex(random, slide.classes.length)]!;
     const candidates = slide.cellsByClass.get(label)!;
     const cell = candidates[randomIndex(random, candidates.length)]!;
+    const maxShiftPx = maxShiftFraction * patchSizeOn(options.patchSizePx, cell.slideId);
     const shiftX = (2 * random() - 1) * maxShiftPx;
     const shiftY = (2 * random() - 1) * maxShiftPx;
     planned.push({ cell, centreX: cell.x + shiftX, centreY: cell.y + shiftY, label });
@@ -171,9 +181,9 @@ export class PositiveCells {
  * imposter patch that also shows a mitotic figure teaches "mitosis", not "no mitosis" —
  * else it keeps its sampled label. `patchSizePx` is the patch's side in level-0 pixels.
  */
-export function relabel(planned: readonly PlannedPatch[], positives: PositiveCells, patchSizePx: number): PlannedPatch[] {
+export function relabel(planned: readonly PlannedPatch[], positives: PositiveCells, patchSizePx: PatchSizePx): PlannedPatch[] {
   return planned.map((patch) =>
-    patch.label !== positives.positiveLabel && positives.anyInside(patch.cell.slideId, patch.centreX, patch.centreY, patchSizePx)
+    patch.label !== positives.positiveLabel && positives.anyInside(patch.cell.slideId, patch.centreX, patch.centreY, patchSizeOn(patchSizePx, patch.cell.slideId))
       ? { ...patch, label: positives.positiveLabel }
       : patch,
   );

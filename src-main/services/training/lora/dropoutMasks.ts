@@ -1,13 +1,7 @@
 import { derivedSeed } from '../../random/seededRandom';
-import { dropoutMaskInputs } from './loraConfig';
+import { DROPOUT_LEVELS, dropoutKeep, dropoutMaskInputs } from './loraConfig';
 import type { LoraModelSpec } from './loraConfig';
 
-/** Masks draw keep decisions in steps of 1/65,536; `dropoutKeep` is the exact probability the graph scales by. */
-const LEVELS = 65536;
-
-export function dropoutKeep(dropout: number): number {
-  return Math.round((1 - dropout) * LEVELS) / LEVELS;
-}
 
 /**
  * One training step's dropout masks, by graph input name: bytes fed as ONNX bool, 1 (keep) with
@@ -19,7 +13,7 @@ export function dropoutKeep(dropout: number): number {
  * resumed run draws the same masks. Empty when dropout is 0 (the graph then has no mask inputs).
  */
 export function drawDropoutMasks(spec: LoraModelSpec, seed: number, step: number): Record<string, Uint8Array> {
-  const threshold = dropoutKeep(spec.lora.dropout) * LEVELS;
+  const threshold = dropoutKeep(spec.lora.dropout) * DROPOUT_LEVELS;
   let state = derivedSeed(seed, `dropout ${step}`) || 0x9e3779b9;
   const masks: Record<string, Uint8Array> = {};
   for (const { name, shape } of dropoutMaskInputs(spec)) {

@@ -1,10 +1,11 @@
 export { ADAM_DEFAULTS, ADAMW_DEFAULTS, AdamW } from './adamW';
 export type { AdamWOptions, AdamWState } from './adamW';
-export { drawDropoutMasks, dropoutKeep } from './dropoutMasks';
+export { drawDropoutMasks } from './dropoutMasks';
 export { initialLoraParameters } from './init';
 export type { ParameterSet } from './init';
 export {
   checkLoraSpec,
+  dropoutKeep,
   dropoutMaskInputs,
   embeddingWidth,
   HEAD_BIAS,

@@ -124,9 +124,18 @@ export function trainableParameters(spec: LoraModelSpec): TrainableParameter[] {
   return parameters;
 }
 
+/** Masks draw keep decisions in steps of 1/65,536 (dropoutMasks.ts). */
+export const DROPOUT_LEVELS = 65536;
+
+/** The exact keep probability of drawn masks, which the graph scales by (1 when the dropout rounds to none). */
+export function dropoutKeep(dropout: number): number {
+  return Math.round((1 - dropout) * DROPOUT_LEVELS) / DROPOUT_LEVELS;
+}
+
 /** The dropout mask inputs of a train step, [B·T, in] each; none when dropout is 0. */
 export function dropoutMaskInputs(spec: LoraModelSpec): TrainableParameter[] {
-  if (spec.lora.dropout === 0) return [];
+  // The graph has masks only when the drawn keep probability is below 1 (dropoutKeep).
+  if (dropoutKeep(spec.lora.dropout) === 1) return [];
   const rows = spec.vit.batchSize * tokenCount(spec.vit);
   return loraTargets(spec).map((target) => ({ name: target.maskName, shape: [rows, target.inFeatures] }));
 }

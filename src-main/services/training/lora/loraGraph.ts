@@ -4,8 +4,7 @@ import { where } from '../../graph/autodiff/extraOps';
 import { concat, gather, gemm, reduceMean, scalar, slice, softmax } from '../../graph/ops';
 import { buildVitGraph, plainLinear } from '../../models/vit';
 import type { VitLinearEmitter, VitWeights } from '../../models/vit';
-import { dropoutKeep } from './dropoutMasks';
-import { checkLoraSpec, embeddingWidth, HEAD_BIAS, HEAD_WEIGHT, loraScaling, loraTargets, trainableParameters } from './loraConfig';
+import { checkLoraSpec, dropoutKeep, embeddingWidth, HEAD_BIAS, HEAD_WEIGHT, loraScaling, loraTargets, trainableParameters } from './loraConfig';
 import type { LoraModelSpec } from './loraConfig';
 
 /** Graph input and output names shared by the graphs and the code that feeds them. */
@@ -80,7 +79,7 @@ function buildClassifier(spec: LoraModelSpec, weights: VitWeights, name: string,
  */
 export function buildTrainStepGraph(spec: LoraModelSpec, weights: VitWeights, name = 'lora_train_step'): Graph {
   checkLoraSpec(spec);
-  const { graph, logits } = buildClassifier(spec, weights, name, loraLinear(spec, spec.lora.dropout > 0));
+  const { graph, logits } = buildClassifier(spec, weights, name, loraLinear(spec, dropoutKeep(spec.lora.dropout) < 1));
   const labels = graph.input(LABELS, 'int64', [spec.vit.batchSize]);
   const loss = softmaxCrossEntropy(graph, logits, labels);
   const byName = new Map(graph.inputs.map((input) => [input.name, input]));

@@ -64,7 +64,8 @@ function options(change: Partial<TrainingBatchOptions> = {}): TrainingBatchOptio
     std: STD,
     positiveLabel: 1,
     augmentation: REFERENCE_AUGMENTATION,
-    reader: slidePatchReader(library, SOURCE, 1, 'bilinear'),
+    // The slide's own 0.25 µm/px: downsample 1.
+    reader: slidePatchReader(library, SOURCE, 0.25, 'bilinear'),
     pool,
     ...change,
   };
@@ -132,7 +133,7 @@ describe('TrainingBatches', () => {
   });
 
   it('names a reader that gives crops of the wrong size', async () => {
-    const wrong = new TrainingBatches(options({ reader: slidePatchReader(library, 40, 1, 'bilinear') }));
+    const wrong = new TrainingBatches(options({ reader: slidePatchReader(library, 40, 0.25, 'bilinear') }));
     await expect(wrong.batch(0)).rejects.toThrow(/patch reader gave 4800 bytes .* a 46-pixel RGB crop has 6348/);
   });
 });

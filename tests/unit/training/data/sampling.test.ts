@@ -45,6 +45,21 @@ describe('planPatches', () => {
     expect(other.map((p) => p.centreX)).not.toEqual(first.map((p) => p.centreX));
   });
 
+  it('scales the shift and the label rule to each slide\'s own patch size (slides scanned at other µm per pixel)', () => {
+    // The same tissue patch: 112 level-0 pixels on a 0.5 µm/px slide, 224 on a 0.25 µm/px one.
+    const sizeOf = (slideId: number) => (slideId === 1 ? 112 : 224);
+    const planned = planPatches([...cellsOn(1, 0, 20), ...cellsOn(2, 0, 20)], { count: 2000, seed: 4, patchSizePx: sizeOf });
+    for (const slideId of [1, 2]) {
+      const shifts = planned.filter((p) => p.cell.slideId === slideId).flatMap((p) => [p.centreX - p.cell.x, p.centreY - p.cell.y]);
+      expect(Math.max(...shifts.map(Math.abs))).toBeLessThanOrEqual(0.1 * sizeOf(slideId));
+      expect(Math.max(...shifts.map(Math.abs))).toBeGreaterThan(0.09 * sizeOf(slideId));
+    }
+    // A positive 80 level-0 pixels away lies inside the 224-pixel patch but outside the 112-pixel one.
+    const positives = new PositiveCells([{ annotationId: 900, slideId: 1, x: 80, y: 0, label: 1 }, { annotationId: 901, slideId: 2, x: 80, y: 0, label: 1 }], 1);
+    const atOrigin = (slideId: number): PlannedPatch => ({ cell: { annotationId: 950 + slideId, slideId, x: 0, y: 0, label: 0 }, centreX: 0, centreY: 0, label: 0 });
+    expect(relabel([atOrigin(1), atOrigin(2)], positives, sizeOf).map((p) => p.label)).toEqual([0, 1]);
+  });
+
   it('shifts the centre uniformly within ±maxShiftFraction of the patch size in x and y', () => {
     const planned = planPatches(unbalanced, { count: 5000, seed: 11, patchSizePx: 200, maxShiftFraction: 0.1 });
     const shiftsX = planned.map((p) => p.centreX - p.cell.x);
