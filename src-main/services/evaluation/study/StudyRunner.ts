@@ -165,7 +165,7 @@ export class StudyRunner {
     const started = performance.now();
     const spec = this.store.spec(studyId);
     if (spec.methods.includes('lora') && !this.options.lora) {
-      throw new UserFacingError('invalid-argument', `study ${studyId}: methods includes 'lora', but no LoRA trainer is available here; remove 'lora' or run the study where LoRA training is installed`);
+      throw new UserFacingError('invalid-argument', `study ${studyId}: methods includes 'lora', but LoRA is trained only in the app (the command line has no training workers); run this study from the Studies page, or remove 'lora'`);
     }
     try {
       return await this.runChecked(studyId, spec, context, started);

@@ -201,7 +201,7 @@ describe('refusals and other designs', () => {
 
   it('refuses LoRA without a trainer, and runs it through an injected one on the same splits', async () => {
     const id = store.create(scalingSpec({ kind: 'model-method', methods: ['linear-probe', 'lora'], models: [fixture.models[0]!.id], fractions: undefined }));
-    await expect(runner().run(id, quiet)).rejects.toThrow(/methods includes 'lora', but no LoRA trainer is available/);
+    await expect(runner().run(id, quiet)).rejects.toThrow(/methods includes 'lora', but LoRA is trained only in the app/);
     const calls: { train: number; validation: number; test: number }[] = [];
     // A weak stand-in trainer (the real one is the training issue's): the training set's class shares, nudged by cell position.
     const lora: LoraRunner = {
