@@ -12,6 +12,8 @@ import { type PredictionsBySlide, weightedMetric } from './weightedMetrics';
  * both the seed-to-seed spread (other splits, other training draws) and the finite number of test
  * slides. (Resampling only the union of slides collapses when each seed tests other slides: a
  * replicate is then defined only when it draws every seed's slide, i.e. always the same value.)
+ * Paired comparisons draw the same way, scoring both variants on the same drawn slides of each
+ * drawn seed, so what the two share (hard slides) cancels.
  */
 
 /** The metrics compared pairwise: the primary one and the threshold-free one. */
@@ -86,24 +88,30 @@ function sampleSd(values: readonly number[]): number {
 }
 
 /**
- * The 95 % percentile interval of the mean over seeds by the two-level bootstrap (see the top):
- * seeds drawn with replacement, then each drawn seed's test slides drawn with replacement (as
- * slide weights). Replicates where a drawn seed's metric is undefined are left out and counted.
+ * The 95 % percentile interval of a mean over seeds by the two-level bootstrap (see the top): a
+ * replicate draws `units` (one per seed) with replacement, and for each drawn unit `value` draws
+ * that seed's test slides with replacement (as slide weights, through `draw`). Replicates where a
+ * value is undefined are left out and counted.
  */
-function intervalOverSeedsAndSlides(sets: readonly PredictionsBySlide[], metric: MetricName, estimate: number, options: { replicates: number; seed: number }): BootstrapInterval {
+function twoLevelInterval<T>(
+  units: readonly T[],
+  value: (unit: T, draw: (slides: number) => Float64Array) => number,
+  estimate: number,
+  options: { replicates: number; seed: number },
+): BootstrapInterval {
   const random = seededRandom(options.seed);
+  const draw = (slides: number) => {
+    const weights = new Float64Array(slides);
+    for (let i = 0; i < slides; i++) weights[randomIndex(random, slides)]! += 1;
+    return weights;
+  };
   const defined: number[] = [];
   for (let replicate = 0; replicate < options.replicates; replicate++) {
     let total = 0;
-    for (let draw = 0; draw < sets.length; draw++) {
-      const set = sets[randomIndex(random, sets.length)]!;
-      const weights = new Float64Array(set.slideIds.length);
-      for (let slide = 0; slide < set.slideIds.length; slide++) weights[randomIndex(random, set.slideIds.length)]! += 1;
-      total += weightedMetric(set, weights, metric);
-    }
-    if (Number.isFinite(total)) defined.push(total / sets.length);
+    for (let i = 0; i < units.length; i++) total += value(units[randomIndex(random, units.length)]!, draw);
+    if (Number.isFinite(total)) defined.push(total / units.length);
   }
-  defined.sort((a, b) => a - b);
+  defined.sort((x, y) => x - y);
   return {
     estimate,
     lower: linearQuantile(defined, 0.025),
@@ -111,6 +119,16 @@ function intervalOverSeedsAndSlides(sets: readonly PredictionsBySlide[], metric:
     definedReplicates: defined.length,
     undefinedReplicates: options.replicates - defined.length,
   };
+}
+
+function unitWeightsOf(set: PredictionsBySlide): Float64Array {
+  return Float64Array.from(set.slideIds, () => 1);
+}
+
+/** Weights of `from`'s slides carried over to `to`'s, by slide id (the two share their test slides). */
+function remap(weights: Float64Array, from: PredictionsBySlide, to: PredictionsBySlide): Float64Array {
+  const byId = new Map(from.slideIds.map((slideId, i) => [slideId, weights[i]!]));
+  return Float64Array.from(to.slideIds, (slideId) => byId.get(slideId) ?? 0);
 }
 
 /** The CI of one run's metric on one of its test sets. */
@@ -148,8 +166,8 @@ export function aggregateGroups(runs: readonly RunPredictions[], options: { repl
   return groupsOf(runs).flatMap((group) => {
     const sets = [...group.sets.values()];
     return METRIC_NAMES.map((metric) => {
-      const perSeed = sets.map((set) => weightedMetric(set, Float64Array.from(set.slideIds, () => 1), metric));
-      const interval = intervalOverSeedsAndSlides(sets, metric, mean(perSeed), {
+      const perSeed = sets.map((set) => weightedMetric(set, unitWeightsOf(set), metric));
+      const interval = twoLevelInterval(sets, (set, draw) => weightedMetric(set, draw(set.slideIds.length), metric), mean(perSeed), {
         replicates: options.replicates,
         seed: derivedSeed(options.seed, `group:${group.key}:${metric}`),
       });
@@ -172,10 +190,8 @@ export function pairedComparisons(runs: readonly RunPredictions[], options: { re
       const seeds = [...a.sets.keys()].filter((seed) => b.sets.has(seed));
       if (seeds.length === 0) continue;
       const pairs = seeds.map((seed) => [a.sets.get(seed)!, b.sets.get(seed)!] as const);
-      const slideIds = pairs.flatMap(([setA]) => setA.slideIds);
       for (const metric of COMPARED_METRICS) {
-        const difference = (counts: ReadonlyMap<string, number>) =>
-          mean(pairs.map(([setA, setB]) => weightedMetric(setA, weightsOf(setA, counts), metric) - weightedMetric(setB, weightsOf(setB, counts), metric)));
+        const perSeed = pairs.map(([setA, setB]) => weightedMetric(setA, unitWeightsOf(setA), metric) - weightedMetric(setB, unitWeightsOf(setB), metric));
         comparisons.push({
           fraction: a.fraction,
           domain: a.domain,
@@ -183,7 +199,16 @@ export function pairedComparisons(runs: readonly RunPredictions[], options: { re
           metric,
           a: { modelId: a.modelId, method: a.method },
           b: { modelId: b.modelId, method: b.method },
-          interval: intervalOverSlides(slideIds, difference, { replicates: options.replicates, seed: derivedSeed(options.seed, `paired:${a.key}:${b.key}:${metric}`) }),
+          interval: twoLevelInterval(
+            pairs,
+            ([setA, setB], draw) => {
+              // Both variants are scored on the same drawn slides of their shared test set.
+              const weights = draw(setA.slideIds.length);
+              return weightedMetric(setA, weights, metric) - weightedMetric(setB, remap(weights, setA, setB), metric);
+            },
+            mean(perSeed),
+            { replicates: options.replicates, seed: derivedSeed(options.seed, `paired:${a.key}:${b.key}:${metric}`) },
+          ),
           seeds: seeds.length,
         });
       }
