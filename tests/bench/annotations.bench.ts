@@ -32,6 +32,7 @@ import { ProjectDatabase } from '../../src-main/services/project/ProjectDatabase
 import { SlideCatalog } from '../../src-main/services/slides/SlideCatalog';
 import { midogPlusPlusJsonPath } from '../fixtures/sharedAnnotations';
 import { slideRow } from '../fixtures/slideRows';
+import { seededRandom } from '../../src-main/services/random/seededRandom';
 
 const SLIDE = { width: 100_000, height: 80_000 };
 const VIEWPORT = { width: 2000, height: 1200 };
@@ -49,13 +50,7 @@ type Order = 'random' | 'fields';
 const ordersArgument = args[args.indexOf('--orders') + 1];
 const orders = (args.includes('--orders') && ordersArgument ? ordersArgument.split(',') : ['random', 'fields']) as Order[];
 
-let seed = 12345;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(12345);
 
 function percentiles(samples: number[]): { p50: number; p95: number; max: number } {
   const sorted = [...samples].sort((a, b) => a - b);

@@ -62,6 +62,7 @@ import { SessionWorker } from '../../src-main/services/models/runtime/SessionWor
 import { peakMiB, residentMiB, resetPeak } from './processMemory';
 import { VIT_DEFAULTS, buildVitGraph, mlpHiddenWidth, patchGrid, tokenCount, vitParameterCount } from '../../src-main/services/models/vit';
 import type { VitConfig } from '../../src-main/services/models/vit';
+import { seededRandom } from '../../src-main/services/random/seededRandom';
 
 /** The session worker's TypeScript through tsx, as the unit tests load it. */
 const WORKER_ENTRY = { file: path.resolve(import.meta.dirname, '../unit/models/runtimeWorkerEntry.mjs') };
@@ -115,15 +116,8 @@ function vitFlopsPerImage(config: VitConfig): number {
 
 /** Deterministic weights: small (timm-like 0.02 scale, so no overflow or denormals), seeded per tensor. */
 function seededFill(length: number, seed: number, scale: number): Float32Array {
-  const values = new Float32Array(length);
-  let state = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    values[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return values;
+  const random = seededRandom(seed);
+  return Float32Array.from({ length }, () => (random() * 2 - 1) * scale);
 }
 
 function seedOf(text: string): number {

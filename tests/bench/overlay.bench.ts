@@ -42,6 +42,7 @@ import { SlideLibrary } from '../../src-main/services/slides/SlideLibrary';
 import { TileCache } from '../../src-main/services/slides/TileCache';
 import { chromiumLaunchArgs, startServer, systemChromium } from '../fixtures/browserServer';
 import { writeLargeSyntheticPyramid } from '../fixtures/syntheticSlides';
+import { seededRandom } from '../../src-main/services/random/seededRandom';
 
 const SLIDE = { width: 40_000, height: 30_000 };
 const VIEWPORT = { width: 1400, height: 900 };
@@ -57,13 +58,7 @@ const CELLS = option('--cells', 100_000);
 const SECONDS = option('--seconds', 4);
 const ROUNDS = option('--rounds', 2);
 
-let seed = 4242;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(4242);
 
 async function makeProject(folder: string, name: string, slideFile: string, cells: number): Promise<void> {
   const project = ProjectDatabase.create(folder, name);

@@ -32,6 +32,7 @@ import type { WorkerEntry } from '../../src-main/services/models/runtime/Session
 import { VIT_DEFAULTS, buildVitGraph, vitParameters } from '../../src-main/services/models/vit';
 import { seededRandom } from '../../src-main/services/random/seededRandom';
 import type { VitConfig } from '../../src-main/services/models/vit';
+import { relativeError } from './compare';
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -93,16 +94,6 @@ async function writeMatMul(dir: string): Promise<string> {
   const modelPath = path.join(dir, 'matmul.onnx');
   await writeModel(graph, modelPath);
   return modelPath;
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return worst / scale;
 }
 
 function smallestCosine(actual: Float32Array, expected: Float32Array, dims: number): number {

@@ -25,20 +25,11 @@ import { SessionWorker } from '../../src-main/services/models/runtime/SessionWor
 import type { WorkerEntry } from '../../src-main/services/models/runtime/SessionWorker';
 import { LOSS, PROBABILITIES, gradientName, trainableParameters } from '../../src-main/services/training/lora';
 import { LORA_BATCH, LORA_SHAPES, loraBenchSpec, loraFeeds, writeLoraGraphs } from '../../tests/bench/loraStep';
+import { relativeError } from './compare';
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return scale === 0 ? worst : worst / scale;
 }
 
 async function timeRuns(worker: SessionWorker, feeds: Record<string, WorkerTensor>, outputs: string[], warmup: number, runs: number): Promise<number> {

@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { sortVotes, type AnnotationState } from './annotationState';
 import { boundsOf, centreOf, geometriesEqual, geometryFromRow, geometryToJson, type Geometry, type Shape } from './geometry';
-import type { AnnotatorKind, VisibleVote, Vote } from './types';
+import type { Annotation, AnnotatorKind, ViewerOptions, VisibleVote, Vote } from './types';
+import { asSeenBy } from './visibility';
 
 export interface AnnotationRow {
   id: number;
@@ -313,6 +314,24 @@ function votesJson(votes: Vote[]): string {
 export function geometryOf(row: AnnotationRow): Geometry {
   if (row.shape === 'point') return { shape: 'point', x: row.centre_x, y: row.centre_y };
   return geometryFromRow(row.shape, row.geometry_json);
+}
+
+/** An annotation row with its votes as `viewer` may see it (asSeenBy), or null when it is hidden from them. */
+export function annotationAsSeen(row: ViewportRow, votes: readonly VisibleVote[], viewer: ViewerOptions, geometry: Geometry): Annotation | null {
+  const seen = asSeenBy({ createdBy: row.created_by, votes }, viewer);
+  if (!seen) return null;
+  return {
+    id: row.id,
+    guid: row.guid,
+    slideId: row.slide_id,
+    geometry,
+    centre: { x: row.centre_x, y: row.centre_y },
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    deletedAt: row.deleted_at,
+    votes: seen.votes,
+    consensus: seen.consensus,
+  };
 }
 
 function toVisibleVote(row: VoteRow): VisibleVote {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import { carryOver, sortVotes, statesEqual, type AnnotationState } from './annotationState';
-import { AnnotationRows, geometryOf, type AnnotationRow, type ViewportRow } from './AnnotationRows';
+import { annotationAsSeen, AnnotationRows, geometryOf, type AnnotationRow } from './AnnotationRows';
 import { AnnotatorRegistry } from './AnnotatorRegistry';
 import { colourKeyOf } from './colourKey';
 import { ChangeLog, type ChangeItem, type HistoryEntry, type LabelLogEntry } from './ChangeLog';
@@ -281,7 +281,7 @@ export class AnnotationStore {
   get(annotationId: number, viewer: ViewerOptions): Annotation | null {
     this.requireViewer(viewer);
     const row = this.rows.row(annotationId);
-    return row ? this.view(row, this.rows.votes(row.id), viewer, geometryOf(row)) : null;
+    return row ? annotationAsSeen(row, this.rows.votes(row.id), viewer, geometryOf(row)) : null;
   }
 
   /**
@@ -296,7 +296,7 @@ export class AnnotationStore {
     const found: Annotation[] = [];
     for (const { row, geometry, votes } of this.rows.candidatesIn(window)) {
       if (!intersects(boundsOf(geometry), clean)) continue;
-      const seen = this.view(row, votes, viewer, geometry);
+      const seen = annotationAsSeen(row, votes, viewer, geometry);
       if (seen) found.push(seen);
     }
     return found;
@@ -332,7 +332,7 @@ export class AnnotationStore {
     }
     for (const { row, geometry, votes } of this.rows.regionsIn(window, votesOf)) {
       if (!intersects(boundsOf(geometry), clean)) continue;
-      const seen = this.view(row, votes, viewer, geometry);
+      const seen = annotationAsSeen(row, votes, viewer, geometry);
       if (seen) cells.regions.push(seen);
     }
     return cells;
@@ -342,7 +342,7 @@ export class AnnotationStore {
   listForSlide(slideId: number, viewer: ViewerOptions): Annotation[] {
     this.requireViewer(viewer);
     this.requireSlide(slideId, 'slideId');
-    return this.rows.ofSlide(slideId).flatMap(({ row, votes }) => this.view(row, votes, viewer, geometryOf(row)) ?? []);
+    return this.rows.ofSlide(slideId).flatMap(({ row, votes }) => annotationAsSeen(row, votes, viewer, geometryOf(row)) ?? []);
   }
 
   /** Who changed the annotation, what, when, with its full state before and after; oldest first. */
@@ -486,23 +486,6 @@ export class AnnotationStore {
         }
       }
     }
-  }
-
-  private view(row: ViewportRow, votes: Annotation['votes'], viewer: ViewerOptions, geometry: Geometry): Annotation | null {
-    const seen = asSeenBy({ createdBy: row.created_by, votes }, viewer);
-    if (!seen) return null;
-    return {
-      id: row.id,
-      guid: row.guid,
-      slideId: row.slide_id,
-      geometry,
-      centre: { x: row.centre_x, y: row.centre_y },
-      createdBy: row.created_by,
-      createdAt: row.created_at,
-      deletedAt: row.deleted_at,
-      votes: seen.votes,
-      consensus: seen.consensus,
-    };
   }
 
   private requireSlide(slideId: unknown, field: string): void {

@@ -1,9 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { stateFromJson, voteOf } from './annotationState';
-import { geometryOf, type AnnotationRow } from './AnnotationRows';
+import { annotationAsSeen, geometryOf, type AnnotationRow } from './AnnotationRows';
 import { InvalidAnnotationInputError, UnknownReferenceError } from './errors';
 import { IMPORT_DESCRIPTION_PREFIX } from './AnnotationStore';
-import { asSeenBy } from './visibility';
 import type { Annotation, AnnotatorKind, ChangeKind, ViewerOptions, VisibleVote } from './types';
 
 /** Which cells the gallery shows. Every criterion given must hold (AND). */
@@ -275,24 +274,7 @@ export class ReviewQueries {
       list.push({ annotatorId: vote.annotator_id, classId: vote.class_id, annotatorKind: vote.kind });
       votes.set(vote.annotation_id, list);
     }
-    return rows.flatMap((row) => {
-      const seen = asSeenBy({ createdBy: row.created_by, votes: votes.get(row.id) ?? [] }, viewer);
-      if (!seen) return [];
-      return [
-        {
-          id: row.id,
-          guid: row.guid,
-          slideId: row.slide_id,
-          geometry: geometryOf(row),
-          centre: { x: row.centre_x, y: row.centre_y },
-          createdBy: row.created_by,
-          createdAt: row.created_at,
-          deletedAt: row.deleted_at,
-          votes: seen.votes,
-          consensus: seen.consensus,
-        },
-      ];
-    });
+    return rows.flatMap((row) => annotationAsSeen(row, votes.get(row.id) ?? [], viewer, geometryOf(row)) ?? []);
   }
 
   /** What a blind viewer may not ask: each of these would reveal the others' votes. */

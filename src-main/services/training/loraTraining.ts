@@ -134,8 +134,9 @@ export class LoraSession {
     private readonly library: SlideLibrary,
   ) {}
 
-  static async open(context: Pick<LoraContext, 'adapter' | 'model' | 'library' | 'runtime' | 'store'>, parameters?: ParameterSet): Promise<LoraSession> {
-    const spec = await loraSpecOf(context.adapter, context.model);
+  /** `spec` when the caller has it already (reading it opens the checkpoint folder). */
+  static async open(context: Pick<LoraContext, 'adapter' | 'model' | 'library' | 'runtime' | 'store'>, parameters?: ParameterSet, known?: LoraModelSpec): Promise<LoraSession> {
+    const spec = known ?? (await loraSpecOf(context.adapter, context.model));
     const inferencePath = await loraGraphFile(context.model, spec, 'inference');
     const stored = parameters ?? decodeParameters<unknown>(context.store.weights(context.adapter.id), `adapter "${context.adapter.name}"`).tensors;
     const lease = await context.runtime.acquire(inferencePath, context.adapter.spec.provider);
@@ -213,7 +214,7 @@ export async function trainLora(context: LoraContext): Promise<'done' | 'cancell
   let validation: LoraSession | undefined;
   try {
     trainLease = await context.runtime.acquire(trainPath, adapter.spec.provider);
-    validation = await LoraSession.open(context, parameters);
+    validation = await LoraSession.open(context, parameters, spec);
     const batches = new TrainingBatches(
       {
         cells: split.train,

@@ -15,6 +15,7 @@ import {
 import { SlideCatalog } from '../../../src-main/services/slides/SlideCatalog';
 import { slideRow } from '../../fixtures/slideRows';
 import { AnnotationProject, IMPOSTER, MITOTIC_FIGURE } from './annotationProject';
+import { seededRandom as random } from '../../../src-main/services/random/seededRandom';
 
 describe('the standard area', () => {
   it('2.37 mm² at 4:3 on a 0.25 µm/px scan is 1777.6 × 1333.2 µm = 7110.6 × 5332.9 px', () => {
@@ -76,16 +77,6 @@ function bruteForce(cells: CellPoint[], size: { width: number; height: number },
   return best;
 }
 
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('findHotspot', () => {
   it('finds the hand-counted best window', () => {

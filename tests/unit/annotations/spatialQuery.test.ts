@@ -1,17 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Geometry } from '../../../src-main/services/annotations/geometry';
 import { AnnotationProject, IMPOSTER, MITOTIC_FIGURE } from './annotationProject';
+import { seededRandom as random } from '../../../src-main/services/random/seededRandom';
 
-/** Small seeded generator (mulberry32) so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const POINTS = 20_000;
 const SLIDE = { width: 100_000, height: 80_000 };

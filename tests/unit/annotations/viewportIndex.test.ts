@@ -12,17 +12,8 @@ import { LATEST_SCHEMA_VERSION } from '../../../src-main/services/project/migrat
 import { SlideCatalog } from '../../../src-main/services/slides/SlideCatalog';
 import { slideRow } from '../../fixtures/slideRows';
 import { AnnotationProject, IMPOSTER, MITOTIC_FIGURE } from './annotationProject';
+import { seededRandom as random } from '../../../src-main/services/random/seededRandom';
 
-/** Small seeded generator (mulberry32) so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SLIDE = { width: 20_000, height: 16_000 };
 

@@ -70,6 +70,23 @@ function arch(
   };
 }
 
+const H_OPTIMUS_0: FoundationModelPreset = {
+  // MODELS.md H-optimus-0 [P S6, T, D]: vit_giant_patch14_reg4_dinov2, 40 blocks, SwiGLUPacked
+  // 8192→4096, 4 registers, no_embed_class; HO mean/std; 224 px tiles at 0.5 µm/px.
+  // Interpolation: the card feeds 224 px tiles without resizing; bicubic is the registered
+  // architecture's pretrained_cfg (timm), unverified for the hub config.
+  id: 'h-optimus-0',
+  name: 'H-optimus-0',
+  hubIds: ['bioptimus/H-optimus-0'],
+  layout: 'timm',
+  timmArchitecture: 'vit_giant_patch14_reg4_dinov2',
+  architecture: arch(224, 14, 1536, 40, 24, swiglu(8192), { layerScale: true, registerTokens: 4, noEmbedClass: true }),
+  preprocessing: { ...H_OPTIMUS, interpolation: 'bicubic' },
+  umPerPixel: 0.5,
+  embedding: 'cls',
+  source: 'MODELS.md H-optimus-0 row (bioptimus/releases README at c369f8f; HF card copy)',
+};
+
 export const FOUNDATION_MODEL_PRESETS: readonly FoundationModelPreset[] = [
   {
     // MODELS.md UNI [P S3, D]: vit_large_patch16_224, init_values 1e-5 (ls1.gamma present).
@@ -131,34 +148,14 @@ export const FOUNDATION_MODEL_PRESETS: readonly FoundationModelPreset[] = [
     embedding: 'cls-mean-patches',
     source: 'MODELS.md Virchow2 row (config transcription in TRIDENT/eva; Virchow2 paper for scales)',
   },
-  {
-    // MODELS.md H-optimus-0 [P S6, T, D]: vit_giant_patch14_reg4_dinov2, 40 blocks, SwiGLUPacked
-    // 8192→4096, 4 registers, no_embed_class; HO mean/std; 224 px tiles at 0.5 µm/px.
-    // Interpolation: the card feeds 224 px tiles without resizing; bicubic is the registered
-    // architecture's pretrained_cfg (timm), unverified for the hub config.
-    id: 'h-optimus-0',
-    name: 'H-optimus-0',
-    hubIds: ['bioptimus/H-optimus-0'],
-    layout: 'timm',
-    timmArchitecture: 'vit_giant_patch14_reg4_dinov2',
-    architecture: arch(224, 14, 1536, 40, 24, swiglu(8192), { layerScale: true, registerTokens: 4, noEmbedClass: true }),
-    preprocessing: { ...H_OPTIMUS, interpolation: 'bicubic' },
-    umPerPixel: 0.5,
-    embedding: 'cls',
-    source: 'MODELS.md H-optimus-0 row (bioptimus/releases README at c369f8f; HF card copy)',
-  },
+  H_OPTIMUS_0,
   {
     // MODELS.md H-optimus-1 [T S14, I]: same architecture as H-optimus-0 (inferred from the
     // TRIDENT local path), HO mean/std, 224, 0.5 µm/px. Interpolation as H-optimus-0.
+    ...H_OPTIMUS_0,
     id: 'h-optimus-1',
     name: 'H-optimus-1',
     hubIds: ['bioptimus/H-optimus-1'],
-    layout: 'timm',
-    timmArchitecture: 'vit_giant_patch14_reg4_dinov2',
-    architecture: arch(224, 14, 1536, 40, 24, swiglu(8192), { layerScale: true, registerTokens: 4, noEmbedClass: true }),
-    preprocessing: { ...H_OPTIMUS, interpolation: 'bicubic' },
-    umPerPixel: 0.5,
-    embedding: 'cls',
     source: 'MODELS.md H-optimus-1 row (third-party registry S14, TRIDENT); architecture inferred equal to H-optimus-0',
   },
   {

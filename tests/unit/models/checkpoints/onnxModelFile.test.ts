@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OnnxModelFile } from '../../../../src-main/services/models/checkpoints';
-import { CheckpointError } from '../../../../src-main/services/models/CheckpointError';
 import { float16ToFloat32, float32ToBfloat16, float32ToFloat16, bfloat16ToFloat32 } from '../../../../src-main/services/graph/halfPrecision';
 import { Graph } from '../../../../src-main/services/graph/Graph';
 import { add, floatConstant, matMul, mul, reshape } from '../../../../src-main/services/graph/ops';
 import { ProtoWriter } from '../../../../src-main/services/graph/ProtoWriter';
 import { writeModel } from '../../../../src-main/services/graph/writeModel';
 import { tempDir } from './builders';
+import { caught } from './caughtCheckpointError';
 
 const temp = tempDir('mitobench-onnx-');
 afterAll(() => temp.remove());
@@ -33,15 +33,6 @@ function encoderGraph(): Graph {
   graph.output(reshape(graph, mul(graph, tokens, floatConstant(graph, 'float32', [64], scale)), [2, 8, 8]), 'embedding');
   graph.output(tokens, 'tokens');
   return graph;
-}
-
-async function caught(attempt: Promise<unknown>): Promise<CheckpointError> {
-  const error = await attempt.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error, 'expected a CheckpointError').toBeInstanceOf(CheckpointError);
-  return error as CheckpointError;
 }
 
 describe('ONNX models written by writeModel', () => {

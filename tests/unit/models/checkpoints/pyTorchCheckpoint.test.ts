@@ -3,22 +3,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PyTorchCheckpoint, PyTorchFile, readAsFloat32 } from '../../../../src-main/services/models/checkpoints';
-import { CheckpointError } from '../../../../src-main/services/models/CheckpointError';
 import { float32ToBfloat16, float32ToFloat16, float16ToFloat32, bfloat16ToFloat32 } from '../../../../src-main/services/graph/halfPrecision';
 import { bytes, dict, global, int, OP, orderedDict, pickle, str, tempDir, tensorRecord, torchArchive, zip } from './builders';
+import { caught } from './caughtCheckpointError';
 
 const temp = tempDir('mitobench-pytorch-');
 afterAll(() => temp.remove());
 const golden = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
-
-async function caught(attempt: Promise<unknown>): Promise<CheckpointError> {
-  const error = await attempt.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error, 'expected a CheckpointError').toBeInstanceOf(CheckpointError);
-  return error as CheckpointError;
-}
 
 /** Expects a CheckpointError whose message starts with the file and names the tensor, when given. */
 async function expectFailure(attempt: Promise<unknown>, file: string, text: string | RegExp, tensor?: string): Promise<void> {
