@@ -56,6 +56,8 @@ test('review labels in the gallery by keyboard, see the change in the viewer and
   await page.getByTestId('nav-gallery').click();
   await page.getByTestId('review-annotator-name').fill('Ana');
   await page.getByTestId('review-annotator-use').click();
+  // Nothing left to change once Ana reviews (her votes, not the importer's, follow).
+  await expect(page.getByTestId('review-annotator-use')).toBeDisabled();
   const tiles = page.getByTestId('cell-tile');
   await expect(tiles).toHaveCount(6);
   await expect(page.getByTestId('page-range')).toHaveText('1–6 of 6');

@@ -53,6 +53,8 @@ const LOAD_MARGIN = 0.5;
 const SHRINK_ABOVE_CELLS = 20_000;
 const SHRINK_RATIO = 16;
 
+const currentProjectFolder = (): string | null => appState.info?.project?.folder ?? null;
+
 /**
  * Labelling in the viewer: who labels, with which class, blind or not, and the cells in view.
  * Every change goes to the main process at once (durable when the call returns). The cells are
@@ -87,6 +89,8 @@ class LabellingState {
   /** Grows after each refresh of the cells in view (the history panel re-reads on it). */
   revision = $state(0);
   #slideId: number | null = null;
+  /** The project folder `annotatorId` belongs to (an id means nothing in another project). */
+  #annotatorProject: string | null = null;
   /** The settled view (level-0, a little beyond its edges). */
   #view: LevelZeroRect | null = null;
   #slideSize: { width: number; height: number } | null = null;
@@ -120,9 +124,13 @@ class LabellingState {
     });
   }
 
-  /** Classes and the annotator of the open project (after a project opens). */
+  /**
+   * Classes and the annotator of the open project. An annotator already chosen in this project is
+   * kept as it is (so a name box being typed into is not replaced under the user's hands).
+   */
   async load(): Promise<void> {
     if (!(await this.loadClasses())) return;
+    if (this.annotatorId !== null && this.#annotatorProject === currentProjectFolder()) return this.refresh();
     this.annotatorId = null;
     if (this.annotatorName) await this.useAnnotator(this.annotatorName);
   }
@@ -145,6 +153,7 @@ class LabellingState {
     if (!annotator) return;
     if (appState.info) appState.info = { ...appState.info, annotatorName: annotator.name };
     this.annotatorId = annotator.id;
+    this.#annotatorProject = currentProjectFolder();
     await this.refresh();
   }
 
