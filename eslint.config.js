@@ -19,7 +19,7 @@ const servicesStayBelowTransports = {
 };
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.tmp/**'] },
+  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.tmp/**', '.gpu/**', '.gl/**'] },
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],
   {
