@@ -51,9 +51,9 @@ export async function writeLoraGraphs(dir: string, name: string, spec: LoraModel
 
 /**
  * One seeded batch: pixels, the LoRA matrices (B ≠ 0, so every gradient is non-zero) and the
- * head; for a train step also labels and the step's dropout masks, as the app feeds them.
+ * head; for a train step also labels and (unless `withMasks` is false) step 0's dropout masks.
  */
-export function loraFeeds(spec: LoraModelSpec, trainStep: boolean): Record<string, WorkerTensor> {
+export function loraFeeds(spec: LoraModelSpec, trainStep: boolean, withMasks = true): Record<string, WorkerTensor> {
   const random = seededRandom(11);
   const dims = [LORA_BATCH, 3, 224, 224];
   const feeds: Record<string, WorkerTensor> = { pixels: { dims, data: uniform(LORA_BATCH * 3 * 224 * 224, random, 2) } };
@@ -63,6 +63,7 @@ export function loraFeeds(spec: LoraModelSpec, trainStep: boolean): Record<strin
   }
   if (!trainStep) return feeds;
   feeds.labels = { dims: [LORA_BATCH], data: BigInt64Array.from({ length: LORA_BATCH }, (_, i) => BigInt(i % 2)) };
+  if (!withMasks) return feeds;
   const masks = drawDropoutMasks(spec, 3, 0);
   for (const { name, shape } of dropoutMaskInputs(spec)) feeds[name] = { dims: shape, data: masks[name]! };
   return feeds;

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 /*
  * The benchmark process's memory. Sessions run in worker threads of the process, so its resident
@@ -27,3 +29,12 @@ export function resetPeak(): boolean {
 
 export const residentMiB = (): number => (procStatusKiB('VmRSS') ?? process.memoryUsage().rss / 1024) / 1024;
 export const peakMiB = (): number => (procStatusKiB('VmHWM') ?? process.resourceUsage().maxRSS) / 1024;
+
+/**
+ * Runs a full garbage collection, so a peak measured next does not depend on whether garbage of
+ * earlier work (the graph builder's copy of the weights) happened to be collected yet.
+ */
+export function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}

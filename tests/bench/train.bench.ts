@@ -1,7 +1,7 @@
 /**
  * LoRA training and the linear probe on the CPU.
  *
- *   npm run bench:train [-- --models vit-s,vit-b] [--dropout 0.1] [--no-probe]
+ *   npm run bench:train [-- --models vit-s,vit-b] [--dropout 0.1] [--rounds N] [--no-probe]
  *
  * `--dropout 0` measures the step without dropout masks (the graph then has no mask inputs).
  *
@@ -10,16 +10,16 @@
  * the app's generated train-step graph (loss, logits and the 98 LoRA and head gradients) and the
  * inference graph over the same weights, each in its own session worker with the app's options.
  * A step is one `run` as the training loop (services/training/loraTraining.ts) does it: the
- * step's pixels and uint8 dropout masks moved to the worker (transferred, not copied), labels and
- * the trainable tensors copied, loss and gradients moved back, and the next step's masks drawn on
- * the main thread while the worker runs (the Adam update, ~1 ms for ViT-S's 1.2 M trainable
+ * step's pixels moved to the worker and its bool dropout masks lent to it (moved there and back),
+ * labels and the trainable tensors copied, loss and gradients moved back, and the next step's
+ * masks drawn on the main thread, into the arrays given back, while the worker runs (the Adam update, ~1 ms for ViT-S's 1.2 M trainable
  * values, is not counted). The forward pass is the same batch through the inference graph
  * (probabilities back). After one untimed run of each, train
- * steps and forward passes alternate (step, forward, step, …: 3 rounds for ViT-S, 2 for ViT-B) so
+ * steps and forward passes alternate (step, forward, step, …: 3 rounds for ViT-S, 2 for ViT-B, unless --rounds) so
  * both see the same load on a shared machine; medians. Ratio = step ÷ forward.
  * Target ≤ 2.3 (the analytic FLOP ratio is 2.1: frozen weights get no weight gradients).
  *
- * MEMORY: before the train-step session opens, the process's peak resident set (VmHWM) is reset
+ * MEMORY: before the train-step session opens, garbage is collected and the process's peak resident set (VmHWM) is reset
  * (/proc/self/clear_refs); the peak while it is created and runs two steps is reported, and the
  * resident set just before (Node and the graph builder's copy of the random weights).
  * Target for ViT-S at batch 16: ≤ 2 GB.
@@ -35,19 +35,20 @@ import type { WorkerTensor } from '../../src-main/services/models/runtime/protoc
 import { SessionWorker } from '../../src-main/services/models/runtime/SessionWorker';
 import { seededRandom } from '../../src-main/services/random/seededRandom';
 import { fitLinearProbe } from '../../src-main/services/training/linearProbe';
-import { LOSS, PROBABILITIES, drawDropoutMasks, dropoutMaskInputs, gradientName, trainableParameters } from '../../src-main/services/training/lora';
+import { DropoutMaskSupply, LOSS, PROBABILITIES, dropoutMaskInputs, gradientName, trainableParameters } from '../../src-main/services/training/lora';
 import type { LoraModelSpec } from '../../src-main/services/training/lora';
 import { LORA_BATCH, LORA_SHAPES, loraBenchSpec, loraFeeds, writeLoraGraphs } from './loraStep';
-import { peakMiB, residentMiB, resetPeak } from './processMemory';
+import { collectGarbage, peakMiB, residentMiB, resetPeak } from './processMemory';
 
 const WORKER_ENTRY = { file: path.resolve(import.meta.dirname, '../unit/models/runtimeWorkerEntry.mjs') };
-const ROUNDS: Record<string, number> = { 'vit-s': 3, 'vit-b': 2 };
+const DEFAULT_ROUNDS: Record<string, number> = { 'vit-s': 3, 'vit-b': 2 };
 const PROBE_ROWS = 50_000;
 const PROBE_DIM = 1536;
 
 const args = process.argv.slice(2);
 const modelsArgument = args[args.indexOf('--models') + 1];
 const models = args.includes('--models') && modelsArgument ? modelsArgument.split(',') : ['vit-s', 'vit-b'];
+const rounds = (name: string): number => (args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : DEFAULT_ROUNDS[name]!);
 const dropout = args.includes('--dropout') ? Number(args[args.indexOf('--dropout') + 1]) : undefined;
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -59,20 +60,21 @@ async function timed(worker: SessionWorker, feeds: Record<string, WorkerTensor>,
 }
 
 /**
- * Train steps as the loop runs them: each step's masks were drawn while the previous step ran;
- * pixels and masks are transferred. Returns the milliseconds of each of `count` steps.
+ * Train steps as the loop runs them (services/training/loraTraining.ts): each step's masks were
+ * drawn while the previous step ran, into the arrays the worker gave back; pixels are moved to the
+ * worker and masks lent to it. Returns the milliseconds of each of `count` steps.
  */
-async function timedSteps(worker: SessionWorker, spec: LoraModelSpec, base: Record<string, WorkerTensor>, outputs: string[], count: number, firstStep: number): Promise<number[]> {
+async function timedSteps(worker: SessionWorker, spec: LoraModelSpec, masks: DropoutMaskSupply, base: Record<string, WorkerTensor>, outputs: string[], count: number, firstStep: number): Promise<number[]> {
   const maskInputs = dropoutMaskInputs(spec);
-  let masks = drawDropoutMasks(spec, 3, firstStep);
   const times: number[] = [];
   for (let step = firstStep; step < firstStep + count; step++) {
     const started = performance.now();
     const feeds: Record<string, WorkerTensor> = { ...base, pixels: { dims: base.pixels!.dims, data: (base.pixels!.data as Float32Array).slice() } };
-    for (const { name, shape } of maskInputs) feeds[name] = { dims: shape, data: masks[name]! };
-    const running = worker.run(feeds, outputs, ['pixels', ...maskInputs.map(({ name }) => name)]);
-    masks = drawDropoutMasks(spec, 3, step + 1);
-    await running;
+    const stepMasks = masks.take(step);
+    for (const { name, shape } of maskInputs) feeds[name] = { dims: shape, data: stepMasks[name]! };
+    const running = worker.runLending(feeds, outputs, maskInputs.map(({ name }) => name), ['pixels']);
+    if (maskInputs.length > 0) masks.drawAhead(step + 1);
+    masks.giveBack((await running).returned as Record<string, Uint8Array>);
     times.push(performance.now() - started);
   }
   return times;
@@ -83,22 +85,24 @@ async function benchLora(name: string, dir: string): Promise<Record<string, numb
   const spec = dropout === undefined ? base : { ...base, lora: { ...base.lora, dropout } };
   const files = await writeLoraGraphs(dir, name, spec);
   const gradients = [LOSS, ...trainableParameters(spec).map(({ name: parameter }) => gradientName(parameter))];
-  const trainFeeds = loraFeeds(spec, true);
+  const trainFeeds = loraFeeds(spec, true, false);
+  const masks = new DropoutMaskSupply(spec, 3);
   const forwardFeeds = loraFeeds(spec, false);
   const train = new SessionWorker(WORKER_ENTRY);
   const forward = new SessionWorker(WORKER_ENTRY);
   try {
+    collectGarbage();
     const before = residentMiB();
     const canReset = resetPeak();
     await train.open(files.train, 'cpu');
-    await timedSteps(train, spec, trainFeeds, gradients, 2, 0);
+    await timedSteps(train, spec, masks, trainFeeds, gradients, 2, 0);
     const peak = peakMiB();
     await forward.open(files.forward, 'cpu');
     await forward.run(forwardFeeds, [PROBABILITIES]);
     const steps: number[] = [];
     const passes: number[] = [];
-    for (let round = 0; round < ROUNDS[name]!; round++) {
-      steps.push(...(await timedSteps(train, spec, trainFeeds, gradients, 1, 2 + round)));
+    for (let round = 0; round < rounds(name); round++) {
+      steps.push(...(await timedSteps(train, spec, masks, trainFeeds, gradients, 1, 2 + round)));
       passes.push(await timed(forward, forwardFeeds, [PROBABILITIES]));
     }
     const stepMs = median(steps);

@@ -59,6 +59,19 @@ export interface GraphNode {
 }
 
 /**
+ * A composite op inlined as ordinary nodes (as an ONNX function body would be), remembered so
+ * the reverse pass can differentiate it as one unit by a rule of its own (autodiff/registry):
+ * e.g. GELU's rule recomputes from X alone instead of keeping three intermediates alive.
+ * Without such a rule its nodes are differentiated one by one, with the same result.
+ */
+export interface InlinedFunction {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+  readonly nodes: readonly GraphNode[];
+}
+
+/**
  * The values of an initializer: in memory, or loaded when the emitter streams it to disk (so
  * that a checkpoint's weights never all sit in memory at once).
  */
@@ -88,6 +101,9 @@ export class Graph {
   private readonly names = new Set<string>();
   private readonly scopes: string[] = [];
   private readonly memo = new Map<string, Tensor>();
+  private readonly functions = new Map<GraphNode, InlinedFunction>();
+  private readonly recomputed = new Set<Tensor>();
+  private building: string | null = null;
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -132,6 +148,59 @@ export class Graph {
     if (this.outputs.includes(result)) throw new GraphError('output', undefined, `${result.name} is already an output`);
     this.outputs.push(result);
     return result;
+  }
+
+  /**
+   * Adds the nodes `build` emits as the inlined function `name` of `inputs`, whose result is the
+   * tensor `build` returns. Its nodes may read only `inputs`, constants and their own outputs.
+   */
+  inlineFunction(name: string, inputs: readonly Tensor[], build: () => Tensor): Tensor {
+    if (this.building !== null) throw new GraphError(name, this.scopeName || undefined, `cannot be inlined inside ${this.building}`);
+    const first = this.nodes.length;
+    this.building = name;
+    let output: Tensor;
+    try {
+      output = build();
+    } finally {
+      this.building = null;
+    }
+    const nodes = this.nodes.slice(first);
+    const produced = new Set<Tensor>(inputs);
+    for (const node of nodes) {
+      for (const input of node.inputs) {
+        if (input && input.origin === 'node' && input.constantValues === undefined && !produced.has(input)) {
+          throw new GraphError(name, node.name, `reads ${input.name}, which is neither an input of the function nor computed inside it`);
+        }
+      }
+      for (const tensor of node.outputs) produced.add(tensor);
+    }
+    if (!output.producer || !nodes.includes(output.producer)) throw new GraphError(name, this.scopeName || undefined, 'its result is not computed inside it');
+    const inlined: InlinedFunction = { name, inputs: [...inputs], output, nodes };
+    for (const node of nodes) this.functions.set(node, inlined);
+    return output;
+  }
+
+  /** The inlined function `node` belongs to, if any. */
+  functionOf(node: GraphNode): InlinedFunction | undefined {
+    return this.functions.get(node);
+  }
+
+  /**
+   * Asks the reverse pass to compute `tensor` again where its backward rules read it, from its
+   * producer's inputs (recursively for inputs marked too), instead of keeping it alive from the
+   * forward pass: memory for a little compute, as activation checkpointing does. For cheap
+   * producers only (a LayerNormalization, an inlined GELU, a Where); ONNX Runtime must not merge
+   * the copy back into the original (SessionWorker disables its common-subexpression pass).
+   */
+  recomputeInBackward(tensor: Tensor): Tensor {
+    this.checkOwn('recomputeInBackward', tensor);
+    if (!tensor.producer) throw new GraphError('recomputeInBackward', tensor.name, 'only a computed tensor can be computed again');
+    this.recomputed.add(tensor);
+    return tensor;
+  }
+
+  isRecomputedInBackward(tensor: Tensor): boolean {
+    return this.recomputed.has(tensor);
   }
 
   /** Returns the tensor cached under `key`, creating it once (used to share constants). */

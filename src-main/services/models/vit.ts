@@ -1,7 +1,7 @@
 import { Graph } from '../graph/Graph';
 import type { Tensor, WeightData } from '../graph/Graph';
 import { GraphError } from '../graph/GraphError';
-import { add, cast, concat, conv, expand, gather, gelu, gemm, layerNormalization, matMul, mul, reshape, silu, softmax, split, transpose } from '../graph/ops';
+import { add, cast, concat, conv, expand, gelu, gemm, layerNormalization, matMul, mul, reshape, silu, softmax, split, transpose } from '../graph/ops';
 import type { Shape } from '../graph/shapes';
 
 /**
@@ -212,10 +212,10 @@ function attentionBranch(graph: Graph, config: VitConfig, x: Tensor, linear: Blo
   const headDim = dim / heads;
   const qkv = linear('qkv', x);
   // [B·T, 3D] → [3, B, heads, T, headDim], as timm's reshape(B, N, 3, heads, hd).permute(2, 0, 3, 1, 4).
-  const split3 = transpose(graph, reshape(graph, qkv, [batch, tokens, 3, heads, headDim]), [2, 0, 3, 1, 4]);
-  const q = mul(graph, gather(graph, split3, 0, 0), headDim ** -0.5);
-  const k = gather(graph, split3, 1, 0);
-  const v = gather(graph, split3, 2, 0);
+  // Split rather than three Gathers: its gradient is one Concat, not three zero-padded copies summed.
+  const stacked = transpose(graph, reshape(graph, qkv, [batch, tokens, 3, heads, headDim]), [2, 0, 3, 1, 4]);
+  const [q0, k, v] = split(graph, stacked, [1, 1, 1], 0).map((part) => reshape(graph, part, [batch, heads, tokens, headDim])) as [Tensor, Tensor, Tensor];
+  const q = mul(graph, q0, headDim ** -0.5);
   const weights = softmax(graph, matMul(graph, q, transpose(graph, k, [0, 1, 3, 2])), -1);
   const context = transpose(graph, matMul(graph, weights, v), [0, 2, 1, 3]);
   return linear('proj', reshape(graph, context, [batch * tokens, dim]));

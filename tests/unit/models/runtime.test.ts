@@ -75,6 +75,26 @@ describe('ModelRuntime', () => {
     }
   });
 
+  it('lends feeds to the worker for one run and gives the same arrays back, unchanged', async () => {
+    const { modelPath } = await tinyModel();
+    const worker = new SessionWorker(TEST_WORKER_ENTRY);
+    try {
+      await worker.open(modelPath, 'cpu');
+      const input = Float32Array.from([0.5, -1, 2, 0.25, -0.75, 1.5]);
+      const { embedding: expected } = await worker.run({ pixels: { dims: [1, 6], data: input.slice() } }, ['embedding']);
+      const lent = input.slice();
+      const { outputs, returned } = await worker.runLending({ pixels: { dims: [1, 6], data: lent } }, ['embedding'], ['pixels']);
+      expect(lent.length).toBe(0); // moved to the worker…
+      expect(Array.from(returned.pixels as Float32Array)).toEqual(Array.from(input)); // …and back
+      expect(Array.from(outputs.embedding!.data as Float32Array)).toEqual(Array.from(expected!.data as Float32Array));
+      await expect(worker.runLending({ pixels: { dims: [1, 6], data: new Float32Array(12).subarray(0, 6) } }, ['embedding'], ['pixels'])).rejects.toThrow(
+        /feed "pixels" cannot be moved to the worker: it must own a whole ArrayBuffer/,
+      );
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('a missing model file fails on CPU with the file named', async () => {
     const runtime = new ModelRuntime({ entry: TEST_WORKER_ENTRY, candidates: ['cpu'] });
     await expect(runtime.createSession(path.join(dir, 'absent.onnx'))).rejects.toThrow(/absent\.onnx/);

@@ -7,6 +7,7 @@ import { divGradient } from './rules/div';
 import { erfGradient, expGradient, logGradient, reluGradient, sigmoidGradient, sqrtGradient, tanhGradient } from './rules/elementwiseUnary';
 import { expandGradient } from './rules/expand';
 import { gatherGradient } from './rules/gather';
+import { geluFunctionGradient } from './rules/gelu';
 import { gemmGradient } from './rules/gemm';
 import { identityGradient } from './rules/identity';
 import { layerNormalizationGradient } from './rules/layerNormalization';
@@ -61,6 +62,13 @@ const RULES: ReadonlyMap<string, BackwardRule> = new Map(REGISTRATIONS.map(({ op
 
 export function backwardRuleFor(domain: string, opType: string): BackwardRule | undefined {
   return domain === '' ? RULES.get(opType) : undefined;
+}
+
+/** Rules of inlined functions (Graph.inlineFunction), by function name. */
+const FUNCTION_RULES: ReadonlyMap<string, BackwardRule> = new Map([[geluFunctionGradient.opType, geluFunctionGradient.backward]]);
+
+export function functionRuleFor(name: string): BackwardRule | undefined {
+  return FUNCTION_RULES.get(name);
 }
 
 /** The op types that can be differentiated, sorted (for error messages and tests). */

@@ -1,5 +1,6 @@
 import type { Graph, Tensor } from '../Graph';
 import { add } from './add';
+import { div } from './div';
 import { erf } from './erf';
 import { mul } from './mul';
 import { tanh } from './tanh';
@@ -9,12 +10,18 @@ import { tanh } from './tanh';
  * their own: the reverse pass differentiates their parts.
  */
 
-/** Exact GELU, x·½·(1 + erf(x/√2)) (timm's nn.GELU, HF "gelu"). */
+/**
+ * Exact GELU, x·½·(1 + erf(x/√2)) (timm's nn.GELU, HF "gelu"), inlined as the function "Gelu"
+ * (its gradient rule recomputes from x: autodiff/rules/gelu.ts), in the node pattern ORT fuses
+ * into its one-pass Gelu kernel (Div by √2, Erf, Add 1, Mul by x·0.5).
+ */
 export function gelu(graph: Graph, x: Tensor): Tensor {
-  return graph.scope('gelu', () => {
-    const phi = add(graph, erf(graph, mul(graph, x, Math.SQRT1_2)), 1);
-    return mul(graph, mul(graph, x, 0.5), phi);
-  });
+  return graph.inlineFunction('Gelu', [x], () =>
+    graph.scope('gelu', () => {
+      const phi = add(graph, erf(graph, div(graph, x, Math.SQRT2)), 1);
+      return mul(graph, mul(graph, x, 0.5), phi);
+    }),
+  );
 }
 
 /** Tanh approximation, ½x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (HF "gelu_pytorch_tanh"). */

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { ExecutionProvider, WorkerTensor, OpenedSession, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
+import type { ExecutionProvider, WorkerTensor, WorkerTensorData, OpenedSession, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
 
 /** Where the worker's code is: the built `workerMain` file, plus Node options (tests load the TypeScript through tsx). */
 export interface WorkerEntry {
@@ -59,18 +59,25 @@ export class SessionWorker {
 
   /**
    * Runs the session. Feeds named in `transfer` are moved to the worker rather than copied (their
-   * arrays are unusable here afterwards): for large one-use inputs such as a step's dropout masks,
-   * whose copy took longer than drawing them.
+   * arrays are unusable here afterwards): for large one-use inputs such as a step's pixels.
    */
   async run(feeds: Readonly<Record<string, WorkerTensor>>, outputs: readonly string[], transfer: readonly string[] = []): Promise<Readonly<Record<string, WorkerTensor>>> {
-    const buffers = transfer.map((name) => {
-      const data = feeds[name]?.data;
-      if (!data || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || !(data.buffer instanceof ArrayBuffer)) {
-        throw new Error(`feed "${name}" cannot be transferred: it must own a whole ArrayBuffer`);
-      }
-      return data.buffer;
-    });
-    return (await this.request({ type: 'run', feeds, outputs }, buffers)).outputs;
+    return (await this.request({ type: 'run', feeds, outputs, lent: [] }, movableBuffers(feeds, transfer))).outputs;
+  }
+
+  /**
+   * `run`, moving the feeds named in `lent` to the worker and back with the outputs, for the
+   * caller to refill: a LoRA step's dropout masks are ~10⁸ bytes, and allocating fresh ones each
+   * step (zeroing and faulting in new pages) cost as much as drawing them.
+   */
+  async runLending(
+    feeds: Readonly<Record<string, WorkerTensor>>,
+    outputs: readonly string[],
+    lent: readonly string[],
+    transfer: readonly string[] = [],
+  ): Promise<{ outputs: Readonly<Record<string, WorkerTensor>>; returned: Readonly<Record<string, WorkerTensorData>> }> {
+    const { outputs: results, returned } = await this.request({ type: 'run', feeds, outputs, lent }, movableBuffers(feeds, [...lent, ...transfer]));
+    return { outputs: results, returned };
   }
 
   /** `run` for outputs that must be float32 (embeddings, probabilities): a clear error otherwise. */
@@ -92,4 +99,15 @@ export class SessionWorker {
     if (!this.failure) await this.request({ type: 'close' }).catch(() => undefined);
     await this.worker.terminate();
   }
+}
+
+/** The ArrayBuffers of the named feeds, each of which must own its whole buffer to be moved. */
+function movableBuffers(feeds: Readonly<Record<string, WorkerTensor>>, names: readonly string[]): ArrayBuffer[] {
+  return names.map((name) => {
+    const data = feeds[name]?.data;
+    if (!data || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || !(data.buffer instanceof ArrayBuffer)) {
+      throw new Error(`feed "${name}" cannot be moved to the worker: it must own a whole ArrayBuffer`);
+    }
+    return data.buffer;
+  });
 }

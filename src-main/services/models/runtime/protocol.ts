@@ -17,7 +17,14 @@ export type WorkerTensorData = Float32Array | Float64Array | BigInt64Array | Uin
 
 export type WorkerRequest =
   | { readonly type: 'open'; readonly id: number; readonly modelPath: string; readonly provider: ExecutionProvider }
-  | { readonly type: 'run'; readonly id: number; readonly feeds: Readonly<Record<string, WorkerTensor>>; readonly outputs: readonly string[] }
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly feeds: Readonly<Record<string, WorkerTensor>>;
+      readonly outputs: readonly string[];
+      /** Feeds whose arrays are moved back with the result (see SessionWorker.runLending). */
+      readonly lent: readonly string[];
+    }
   | {
       readonly type: 'time';
       readonly id: number;
@@ -35,7 +42,7 @@ export interface OpenedSession {
 
 export type WorkerResult =
   | { readonly type: 'open'; readonly session: OpenedSession }
-  | { readonly type: 'run'; readonly outputs: Readonly<Record<string, WorkerTensor>> }
+  | { readonly type: 'run'; readonly outputs: Readonly<Record<string, WorkerTensor>>; readonly returned: Readonly<Record<string, WorkerTensorData>> }
   | { readonly type: 'time'; readonly msPerRun: number }
   | { readonly type: 'close' };
 

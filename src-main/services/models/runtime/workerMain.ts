@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 // The one module of the app that loads ONNX Runtime itself; it runs only inside a worker thread.
 import * as ort from 'onnxruntime-node';
-import type { WorkerTensor, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
+import type { WorkerTensor, WorkerTensorData, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
 
 /**
  * A worker thread holding at most one ONNX Runtime session. Requests are answered in order;
@@ -41,6 +41,10 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
         graphOptimizationLevel: 'all',
         // Pitfall 11: the memory pattern nearly doubles peak memory at equal speed.
         enableMemPattern: false,
+        // A train step computes some forward tensors again in its backward pass rather than keep
+        // them (Graph.recomputeInBackward); merging the copies back into the originals would keep
+        // them alive after all. Mitobench's own graphs repeat nothing else.
+        extra: { optimization: { disable_specified_optimizers: 'CommonSubexpressionElimination' } },
       });
       session = created;
       return { type: 'open', session: { inputNames: [...created.inputNames], outputNames: [...created.outputNames] } };
@@ -56,7 +60,9 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
         if (!value) throw new Error(`the model gave no output "${name}"`);
         outputs[name] = fromOrt(name, value);
       }
-      return { type: 'run', outputs };
+      const returned: Record<string, WorkerTensorData> = {};
+      for (const name of request.lent) returned[name] = request.feeds[name]!.data;
+      return { type: 'run', outputs, returned };
     }
     case 'time': {
       const current = requireSession();
@@ -89,8 +95,12 @@ if (port && (workerData as SessionWorkerData | undefined)?.kind === 'mitobench-s
       } catch (error) {
         response = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
       }
-      // Outputs are fresh copies (fromOrt): move them to the main thread instead of copying again.
-      const transfer = response.ok && response.result.type === 'run' ? Object.values(response.result.outputs).map((tensor) => tensor.data.buffer as ArrayBuffer) : [];
+      // Outputs are fresh copies (fromOrt): move them to the main thread instead of copying again,
+      // with the lent feeds' arrays.
+      const result = response.ok && response.result.type === 'run' ? response.result : null;
+      const transfer = result
+        ? [...Object.values(result.outputs).map((tensor) => tensor.data), ...Object.values(result.returned)].map((data) => data.buffer as ArrayBuffer)
+        : [];
       port.postMessage(response, transfer);
     });
   });

@@ -1,6 +1,6 @@
 export { ADAM_DEFAULTS, ADAMW_DEFAULTS, AdamW } from './adamW';
 export type { AdamWOptions, AdamWState } from './adamW';
-export { drawDropoutMasks } from './dropoutMasks';
+export { DropoutMaskSupply, drawDropoutMasks } from './dropoutMasks';
 export { initialLoraParameters } from './init';
 export type { ParameterSet } from './init';
 export {

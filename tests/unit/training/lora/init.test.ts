@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { drawDropoutMasks, dropoutKeep, dropoutMaskInputs, HEAD_BIAS, HEAD_WEIGHT, initialLoraParameters, trainableParameters } from '../../../../src-main/services/training/lora';
+import { derivedSeed } from '../../../../src-main/services/random/seededRandom';
+import { DropoutMaskSupply, drawDropoutMasks, dropoutKeep, dropoutMaskInputs, HEAD_BIAS, HEAD_WEIGHT, initialLoraParameters, trainableParameters } from '../../../../src-main/services/training/lora';
+import { DROPOUT_LEVELS } from '../../../../src-main/services/training/lora/loraConfig';
 import { tinySpec } from './loraFixtures';
 
 const mean = (values: Float32Array): number => values.reduce((sum, value) => sum + value, 0) / values.length;
@@ -55,4 +57,43 @@ describe('dropout masks', () => {
     expect(drawDropoutMasks(tinySpec({ dropout: 0 }), 1, 0)).toEqual({});
     expect(dropoutKeep(0.1)).toBeCloseTo(0.9, 4);
   });
+
+  it('are the bytes of the defining loop (low then high 16 bits of each xorshift32 output), for any length', () => {
+    // Batch 3 of 5 tokens (4 patches + class token): 15 rows, so 15·32 and 15·64 values, and batch 1 (5·32: not a multiple of 4 rows).
+    for (const batchSize of [3, 1]) {
+      const spec = tinySpec({ dropout: 0.1, vit: { batchSize } });
+      const masks = drawDropoutMasks(spec, 9, 4);
+      let state = derivedSeed(9, 'dropout 4') || 0x9e3779b9;
+      const threshold = dropoutKeep(0.1) * DROPOUT_LEVELS;
+      for (const { name, shape } of dropoutMaskInputs(spec)) {
+        const expected = new Uint8Array(shape[0]! * shape[1]!);
+        for (let i = 0; i < expected.length; i += 2) {
+          state ^= state << 13;
+          state ^= state >>> 17;
+          state ^= state << 5;
+          expected[i] = (state & 0xffff) < threshold ? 1 : 0;
+          if (i + 1 < expected.length) expected[i + 1] = state >>> 16 < threshold ? 1 : 0;
+        }
+        expect(Array.from(masks[name]!), `${name} at batch ${batchSize}`).toEqual(Array.from(expected));
+      }
+    }
+  });
+
+  it('a training loop’s supply draws each step’s masks ahead, into the arrays given back, and the same masks as drawn alone', () => {
+    const spec = tinySpec({ dropout: 0.2 });
+    const supply = new DropoutMaskSupply(spec, 5);
+    const first = supply.take(0);
+    supply.drawAhead(1);
+    supply.giveBack(first);
+    const second = supply.take(1);
+    supply.drawAhead(2);
+    const third = supply.take(2);
+    // Step 2 was drawn into step 0's arrays: no new allocation.
+    for (const name of Object.keys(first)) expect(third[name]).toBe(first[name]);
+    expect(second).toEqual(drawDropoutMasks(spec, 5, 1));
+    expect(third).toEqual(drawDropoutMasks(spec, 5, 2));
+    // A step not drawn ahead (after a resume) is drawn when taken.
+    expect(supply.take(7)).toEqual(drawDropoutMasks(spec, 5, 7));
+  });
 });
+
