@@ -190,7 +190,8 @@ export class Graph {
    * producer's inputs (recursively for inputs marked too), instead of keeping it alive from the
    * forward pass: memory for a little compute, as activation checkpointing does. For cheap
    * producers only (a LayerNormalization, an inlined GELU, a Where); ONNX Runtime must not merge
-   * the copy back into the original (SessionWorker disables its common-subexpression pass).
+   * the copy back into the original (the session worker turns its common-subexpression pass off:
+   * models/runtime/workerMain.ts).
    */
   recomputeInBackward(tensor: Tensor): Tensor {
     this.checkOwn('recomputeInBackward', tensor);

@@ -6,8 +6,8 @@ import { mul } from './mul';
 import { tanh } from './tanh';
 
 /*
- * GELU as compositions of primitive ops (opset 17 has no Gelu). They need no gradient rule of
- * their own: the reverse pass differentiates their parts.
+ * GELU as compositions of primitive ops (opset 17 has no Gelu). The tanh form is differentiated
+ * part by part; the exact form is an inlined function with a gradient rule of its own.
  */
 
 /**
