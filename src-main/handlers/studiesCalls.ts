@@ -8,7 +8,7 @@ import { parseStudySpec } from '../services/evaluation/study/studySpec';
 import { checkSpecAgainstProject } from '../services/evaluation/study/projectChecks';
 import type { HandlerTable } from './handlerTable';
 import { registryOf } from './modelsCalls';
-import { trainingServiceOf } from './trainingCalls';
+import { probeFitterOf, trainingServiceOf } from './trainingCalls';
 import type { Workspace } from './Workspace';
 
 type StudiesCalls = Pick<
@@ -28,7 +28,7 @@ export function studiesHandlers(workspace: Workspace): StudiesCalls {
     'studies.run': async ({ studyId }) => {
       const project = workspace.database();
       const spec = store().spec(studyId);
-      const runner = new StudyRunner({ db: project.db, models: registryOf(workspace), appVersion: workspace.version, lora: trainingServiceOf(workspace).loraRunner() });
+      const runner = new StudyRunner({ db: project.db, models: registryOf(workspace), appVersion: workspace.version, lora: trainingServiceOf(workspace).loraRunner(), probeFitter: probeFitterOf() });
       const { result } = await workspace.jobs().run('studies.run', `Study: ${spec.name}`, { studyId }, (job) => runner.run(studyId, job));
       return result;
     },

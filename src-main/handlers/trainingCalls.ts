@@ -2,6 +2,8 @@ import type { Database } from 'better-sqlite3';
 import { UserFacingError } from '../contract/errors';
 import { trainingSpecSchema } from '../contract/trainingSchemas';
 import augmentWorkerPath from '../services/training/data/augmentWorker?modulePath';
+import probeWorkerPath from '../services/training/probeWorker?modulePath';
+import { WorkerProbeFitter } from '../services/training/ProbeFitter';
 import { TrainingService } from '../services/training/TrainingService';
 import { registryOf, runtimeOf } from './modelsCalls';
 import type { HandlerTable } from './handlerTable';
@@ -11,6 +13,14 @@ type TrainingCalls = Pick<
   HandlerTable,
   'training.start' | 'training.resume' | 'training.list' | 'training.get' | 'training.remove' | 'training.predict' | 'training.predictions'
 >;
+
+let probeFitter: WorkerProbeFitter | null = null;
+
+/** The app's one linear-probe worker thread (training and studies), started on the first fit. */
+export function probeFitterOf(): WorkerProbeFitter {
+  probeFitter ??= new WorkerProbeFitter({ file: probeWorkerPath });
+  return probeFitter;
+}
 
 /** One training service per open project database; adapters left training by a stopped app are marked resumable. */
 const services = new WeakMap<Database, TrainingService>();
@@ -27,6 +37,7 @@ export function trainingServiceOf(workspace: Workspace): TrainingService {
       jobs: workspace.jobs(),
       appVersion: workspace.version,
       augmentEntry: { file: augmentWorkerPath },
+      probeFitter: probeFitterOf(),
     });
     service.store.markInterrupted();
     services.set(project.db, service);

@@ -18,6 +18,8 @@ import { labelSnapshotHash, trainingCells } from './labelSnapshot';
 import type { TrainingCell } from './labelSnapshot';
 import { predictProbabilities } from './linearProbe';
 import { decodeProbe, featureMatrix, fitAndValidateProbe } from './linearProbeTraining';
+import { inThreadProbeFitter } from './ProbeFitter';
+import type { ProbeFitter } from './ProbeFitter';
 import { LoraSession, trainLora } from './loraTraining';
 import type { LoraProgressStore } from './loraTraining';
 import type { LoraCell, LoraRequest, LoraRunner } from '../evaluation/study/LoraRunner';
@@ -31,6 +33,8 @@ export interface TrainingServiceDeps {
   readonly appVersion: string;
   /** The augmentation workers' code (built file in the app, TypeScript through tsx in tests). */
   readonly augmentEntry: WorkerEntry;
+  /** Where linear probes are fitted (the app: a worker thread); on the calling thread when absent. */
+  readonly probeFitter?: ProbeFitter;
 }
 
 /** The batch size of embedding extraction inside training and prediction jobs. */
@@ -134,7 +138,8 @@ export class TrainingService {
     if (extraction === 'cancelled') return 'cancelled';
     const vectorsOf = this.cachedVectors(model);
     job.progress(1, 2, 'fitting the linear probe');
-    const fit = fitAndValidateProbe(
+    const fit = await fitAndValidateProbe(
+      this.deps.probeFitter ?? inThreadProbeFitter,
       { vectors: vectorsOf(split.train), labels: split.train.map((cell) => cell.label) },
       { vectors: vectorsOf(split.validation), labels: split.validation.map((cell) => cell.label) },
       spec.classIds.length,

@@ -1,8 +1,9 @@
 import type { EpochRecord } from '../../contract/trainingSchemas';
 import { balancedAccuracy } from '../evaluation/metrics';
-import { fitLinearProbe, predictProbabilities } from './linearProbe';
+import { predictProbabilities } from './linearProbe';
 import type { LinearProbe } from './linearProbe';
 import { decodeParameters, encodeParameters } from './parameterBlob';
+import type { ProbeFitter } from './ProbeFitter';
 import { TrainingError } from './TrainingError';
 
 /** The linear probe as stored with an adapter: coefficient rows and intercepts, float32. */
@@ -48,14 +49,15 @@ export interface ProbeFit {
 }
 
 /** Fits the probe on the training rows (L-BFGS, scikit-learn's objective) and scores it on the validation rows. */
-export function fitAndValidateProbe(
+export async function fitAndValidateProbe(
+  fitter: ProbeFitter,
   train: { vectors: readonly Float32Array[]; labels: readonly number[] },
   validation: { vectors: readonly Float32Array[]; labels: readonly number[] },
   classCount: number,
   inverseRegularisation: number | undefined,
-): ProbeFit {
+): Promise<ProbeFit> {
   const started = performance.now();
-  const probe = fitLinearProbe(featureMatrix(train.vectors, 'the training cells'), train.labels, { classCount, inverseRegularisation });
+  const probe = await fitter.fit(featureMatrix(train.vectors, 'the training cells'), train.labels, { classCount, inverseRegularisation });
   const trainScore = evaluateProbabilities(predictProbabilities(probe, featureMatrix(train.vectors, 'the training cells')), train.labels, classCount);
   const validationScore = validation.vectors.length > 0 ? evaluateProbabilities(predictProbabilities(probe, featureMatrix(validation.vectors, 'the validation cells')), validation.labels, classCount) : null;
   const seconds = (performance.now() - started) / 1000;

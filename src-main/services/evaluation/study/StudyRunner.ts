@@ -5,7 +5,9 @@ import type { ReproducibilityRecord, StudyRunResult, StudySpec } from '../../../
 import { EmbeddingCache, type LabelledCell } from '../../embeddings/EmbeddingCache';
 import { modelKey, patchParameters } from '../../embeddings/patches';
 import { derivedSeed } from '../../random/seededRandom';
-import { fitLinearProbe, predictProbabilities } from '../../training/linearProbe';
+import { predictProbabilities } from '../../training/linearProbe';
+import { inThreadProbeFitter } from '../../training/ProbeFitter';
+import type { ProbeFitter } from '../../training/ProbeFitter';
 import { TrainingError } from '../../training/TrainingError';
 import { InvalidEvaluationInputError } from '../errors';
 import { METRIC_NAMES, summarizeClassification } from '../summary';
@@ -29,6 +31,8 @@ export interface StudyRunnerOptions {
   appVersion: string;
   /** Without it a study that includes LoRA is refused. */
   lora?: LoraRunner;
+  /** Where linear probes are fitted (the app: a worker thread); on the calling thread when absent. */
+  probeFitter?: ProbeFitter;
   now?: () => Date;
 }
 
@@ -242,7 +246,7 @@ export class StudyRunner {
       }
       return result;
     }
-    const probe = fitLinearProbe(featureMatrix(run.train, vectors!), run.train.map((cell) => cell.classIndex), { classCount: spec.classes.length });
+    const probe = await (this.options.probeFitter ?? inThreadProbeFitter).fit(featureMatrix(run.train, vectors!), run.train.map((cell) => cell.classIndex), { classCount: spec.classes.length });
     timing.fitMs += performance.now() - fitStart;
     return predictProbabilities(probe, featureMatrix(tests, vectors!));
   }
