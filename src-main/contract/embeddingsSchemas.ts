@@ -44,10 +44,15 @@ export const mapPointSchema = z.object({
 });
 export type EmbeddingMapPoint = z.infer<typeof mapPointSchema>;
 
+export const mapProjectionSchema = z.enum(['pca', 'umap']);
+export type MapProjection = z.infer<typeof mapProjectionSchema>;
+
 export const embeddingMapSchema = z.object({
+  projection: mapProjectionSchema,
   points: z.array(mapPointSchema),
   groups: z.array(z.object({ name: z.string(), colour: z.string().nullable(), count: z.number().int().nonnegative() })),
-  explained: z.tuple([z.number(), z.number()]),
+  /** PCA: variance share of each axis; null for UMAP. */
+  explained: z.tuple([z.number(), z.number()]).nullable(),
   tagKeys: z.array(z.string()),
 });
 export type EmbeddingMapData = z.infer<typeof embeddingMapSchema>;
@@ -67,9 +72,9 @@ export const embeddingsCallSchemas = {
     output: extractResultSchema,
   },
   'embeddings.status': { input: z.object({ modelId: recordIdSchema, precision: precisionSchema.optional() }), output: embeddingStatusSchema },
-  /** PCA of the cached embeddings; colourBy is 'class' or a slide tag key. */
+  /** PCA (default) or UMAP of the cached embeddings; colourBy is 'class' or a slide tag key. */
   'embeddings.map': {
-    input: z.object({ modelId: recordIdSchema, colourBy: z.string().trim().min(1).max(100), precision: precisionSchema.optional() }),
+    input: z.object({ modelId: recordIdSchema, colourBy: z.string().trim().min(1).max(100), precision: precisionSchema.optional(), projection: mapProjectionSchema.optional() }),
     output: embeddingMapSchema,
   },
 };

@@ -1,13 +1,23 @@
 import { UserFacingError } from '../contract/errors';
 import { EmbeddingCache, labelledCells } from '../services/embeddings/EmbeddingCache';
 import { DEFAULT_BATCH_SIZE, extractEmbeddings, refuseSlidesWithoutMpp, staticBatchSize, workerEmbeddingSession } from '../services/embeddings/EmbeddingExtractor';
-import { embeddingMap } from '../services/embeddings/embeddingMap';
+import { embeddingMap, UMAP_SEED } from '../services/embeddings/embeddingMap';
+import { UmapWorker } from '../services/embeddings/umap';
+import umapWorkerPath from '../services/embeddings/umapWorker?modulePath';
 import { modelKey, patchParameters } from '../services/embeddings/patches';
 import { registryOf, runtimeOf } from './modelsCalls';
 import type { HandlerTable } from './handlerTable';
 import type { Workspace } from './Workspace';
 
 type EmbeddingsCalls = Pick<HandlerTable, 'embeddings.extract' | 'embeddings.status' | 'embeddings.map'>;
+
+let umapWorker: UmapWorker | null = null;
+
+/** The app's one UMAP worker thread, started on the first UMAP map. */
+function umapWorkerOf(): UmapWorker {
+  umapWorker ??= new UmapWorker({ file: umapWorkerPath });
+  return umapWorker;
+}
 
 export function embeddingsHandlers(workspace: Workspace): EmbeddingsCalls {
   const modelOf = (modelId: number) => registryOf(workspace).get(modelId);
@@ -50,13 +60,20 @@ export function embeddingsHandlers(workspace: Workspace): EmbeddingsCalls {
       const cached = new EmbeddingCache(db).cachedIds(modelKey(model, precision), params.key, cells).size;
       return { cached, total: cells.length, width: params.width, height: params.height, umPerPixel: params.umPerPixel, interpolation: params.interpolation };
     },
-    'embeddings.map': ({ modelId, colourBy, precision }) => {
+    'embeddings.map': async ({ modelId, colourBy, precision, projection = 'pca' }) => {
       const model = modelOf(modelId);
       const params = patchParameters(model);
       const library = workspace.slides();
-      return embeddingMap(workspace.database().db, modelKey(model, precision), params.key, colourBy, (slideId) => {
+      const slideOf = (slideId: number) => {
         const slide = library.get(slideId);
         return { name: slide.name, tags: slide.tags };
+      };
+      return embeddingMap(workspace.database().db, modelKey(model, precision), params.key, slideOf, {
+        colourBy,
+        projection,
+        umap: (vectors) => umapWorkerOf().project(vectors, UMAP_SEED),
+      }).catch((error: unknown) => {
+        throw error instanceof Error && error.message.startsWith('UMAP needs') ? new UserFacingError('invalid-argument', error.message) : error;
       });
     },
   };

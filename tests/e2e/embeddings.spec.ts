@@ -73,6 +73,17 @@ test('extracts embeddings of labelled cells with a tiny model and shows their 2-
   await expect(panel.getByTestId('embedding-tip')).toContainText('case-1.tif —');
   await screenshotFor(page, 'embeddings-en');
 
+  // UMAP of the same cells (laid out on a worker thread), then back to PCA.
+  await panel.getByTestId('embedding-projection').selectOption('umap');
+  await expect(canvas).toHaveAttribute('data-projection', 'umap');
+  await expect(canvas).toHaveAttribute('data-points', '8');
+  await expect(panel).toContainText('UMAP of the cached embeddings');
+  await expect(panel).toContainText('neighbourhoods are kept');
+  await expect(panel.getByTestId('embedding-legend')).toContainText('mitotic figure (4)');
+  await screenshotFor(page, 'embeddings-umap-en');
+  await panel.getByTestId('embedding-projection').selectOption('pca');
+  await expect(canvas).toHaveAttribute('data-projection', 'pca');
+
   // A click on the point opens its cell in the viewer, centred.
   await page.mouse.click(box.x + (hit!.x + 2) * (box.width / 560), box.y + (hit!.y + 2) * (box.height / 400));
   await expect(page.getByTestId('slide-viewer')).toBeVisible();
@@ -93,4 +104,8 @@ test('extracts embeddings of labelled cells with a tiny model and shows their 2-
   await expect(panel.getByTestId('embedding-canvas')).toHaveAttribute('data-points', '8');
   await expect(panel).toContainText('キャッシュ済み埋め込みの PCA');
   await screenshotFor(page, 'embeddings-ja');
+  await panel.getByTestId('embedding-projection').selectOption('umap');
+  await expect(panel.getByTestId('embedding-canvas')).toHaveAttribute('data-projection', 'umap');
+  await expect(panel).toContainText('キャッシュ済み埋め込みの UMAP');
+  await screenshotFor(page, 'embeddings-umap-ja');
 });

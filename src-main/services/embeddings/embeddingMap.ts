@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { EmbeddingCache, labelledCells } from './EmbeddingCache';
 import { pca2 } from './pca';
+import { umap2 } from './umap';
 
 export interface MapSlide {
   readonly name: string;
@@ -11,7 +12,7 @@ export interface MapPoint {
   readonly annotationId: number;
   readonly slideId: number;
   readonly slideName: string;
-  /** The point on the map (first two principal components). */
+  /** The point on the map (first two principal components, or the UMAP coordinates). */
   readonly x: number;
   readonly y: number;
   /** The cell's centre on its slide, level-0 pixels (where a click on the point opens the viewer). */
@@ -32,34 +33,46 @@ export interface MapGroup {
   readonly count: number;
 }
 
+export type MapProjection = 'pca' | 'umap';
+
 export interface EmbeddingMapResult {
+  readonly projection: MapProjection;
   readonly points: MapPoint[];
   readonly groups: MapGroup[];
-  /** Share of the variance explained by the two axes. */
-  readonly explained: [number, number];
+  /** PCA: share of the variance explained by the two axes; null for UMAP (its axes explain nothing). */
+  readonly explained: [number, number] | null;
   readonly tagKeys: string[];
 }
 
+export interface MapOptions {
+  /** 'class' or a slide tag key. */
+  readonly colourBy: string;
+  readonly projection: MapProjection;
+  /** UMAP of the vectors; default umap2 on this thread (the app passes its worker's, UmapWorker). */
+  readonly umap?: (vectors: readonly Float32Array[]) => Promise<[number, number][]>;
+}
+
+/** Seed of the UMAP layout: the same cells give the same map. */
+export const UMAP_SEED = 42;
+
 /**
- * The 2-D PCA map of a model's cached embeddings of the project's labelled cells, each point
- * grouped by its consensus class (`colourBy` 'class') or by the value of one slide tag.
+ * The 2-D map (PCA, or UMAP) of a model's cached embeddings of the project's labelled cells, each
+ * point grouped by its consensus class (`colourBy` 'class') or by the value of one slide tag.
  */
-export function embeddingMap(
+export async function embeddingMap(
   db: Database,
   modelKey: string,
   paramsKey: string,
-  colourBy: string,
   slideOf: (slideId: number) => MapSlide,
-): EmbeddingMapResult {
+  { colourBy, projection, umap = async (vectors) => umap2(vectors, UMAP_SEED) }: MapOptions,
+): Promise<EmbeddingMapResult> {
   const cells = labelledCells(db);
   const byId = new Map(cells.map((cell) => [cell.annotationId, cell]));
   const cached = new EmbeddingCache(db).vectors(modelKey, paramsKey, cells);
   const dims = cached[0]?.vector.length ?? 0;
   const usable = cached.filter((entry) => entry.vector.length === dims);
-  const { points, explained } = pca2(
-    usable.map((entry) => entry.vector),
-    dims,
-  );
+  const vectors = usable.map((entry) => entry.vector);
+  const { points, explained } = projection === 'umap' ? { points: await umap(vectors), explained: null } : pca2(vectors, dims);
   const classes = new Map(
     (db.prepare('SELECT id, name, colour FROM classes').all() as { id: number; name: string; colour: string }[]).map((row) => [row.id, row]),
   );
@@ -85,5 +98,5 @@ export function embeddingMap(
     return { annotationId: entry.annotationId, slideId: entry.slideId, slideName: name, x: points[i]![0], y: points[i]![1], cellX: cell.x, cellY: cell.y, classId, className: classId === null ? null : (classes.get(classId)?.name ?? String(classId)), tags: tagMap, group };
   });
   const groups = [...counts.values()].sort((a, b) => (a.name === '' ? 1 : b.name === '' ? -1 : a.name.localeCompare(b.name)));
-  return { points: mapPoints, groups, explained, tagKeys: [...tagKeys].sort() };
+  return { projection, points: mapPoints, groups, explained, tagKeys: [...tagKeys].sort() };
 }

@@ -1,22 +1,14 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { serveTasks } from '../workers/serveTasks';
 import { fitLinearProbe } from './linearProbe';
-import type { ProbeRequest, ProbeResponse, ProbeWorkerData } from './probeWorkerProtocol';
-import { TrainingError } from './TrainingError';
+import type { LinearProbe } from './linearProbe';
+import { PROBE_WORKER_KIND } from './ProbeFitter';
+import type { ProbeRequest } from './ProbeFitter';
 
 /**
- * A linear-probe worker thread: fits one probe per request (L-BFGS over up to 10⁸ values takes
- * seconds, which the main process must not spend blocked). A bad fit comes back as a message.
+ * The linear-probe worker thread: fits one probe per request (L-BFGS over up to 10⁸ values takes
+ * seconds, which the main process must not spend blocked).
  */
-const port = parentPort;
-if (port && (workerData as ProbeWorkerData | undefined)?.kind === 'mitobench-probe-worker') {
-  port.on('message', (request: ProbeRequest) => {
-    let response: ProbeResponse;
-    try {
-      response = { id: request.id, ok: true, probe: fitLinearProbe(request.matrix, request.labels, request.options) };
-    } catch (error) {
-      const trainingError = error instanceof TrainingError ? { method: error.method, reason: error.reason } : undefined;
-      response = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error), trainingError };
-    }
-    port.postMessage(response, response.ok ? [response.probe.weights.buffer as ArrayBuffer, response.probe.bias.buffer as ArrayBuffer] : []);
-  });
-}
+serveTasks<ProbeRequest, LinearProbe>(PROBE_WORKER_KIND, ({ matrix, labels, options }) => {
+  const probe = fitLinearProbe(matrix, labels, options);
+  return { result: probe, transfer: [probe.weights.buffer as ArrayBuffer, probe.bias.buffer as ArrayBuffer] };
+});

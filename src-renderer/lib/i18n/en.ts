@@ -411,7 +411,10 @@ export const en = {
     float16: 'float16 (GPU)',
     precisionHint: 'float16 halves weight memory and runs faster on a GPU provider; its embeddings are cached apart from float32 ones',
     precisionOnnx: 'An ONNX file runs in the precision it was exported in',
-    umapLater: 'UMAP is not offered yet.',
+    projection: 'Projection',
+    umapTitle: 'UMAP of the cached embeddings',
+    umapComputing: 'Laying out the UMAP: seconds for hundreds of cells, about a minute for thousands…',
+    umapNote: 'UMAP (up to 15 neighbours, min_dist 0.1, seeded): neighbourhoods are kept, distances between clusters and the axes mean nothing.',
   },
   // [i18n:training]
   training: {

@@ -414,7 +414,10 @@ export const ja: Dictionary = {
     float16: 'float16（GPU）',
     precisionHint: 'float16 は重みのメモリが半分になり、GPU プロバイダでは速く動きます。埋め込みは float32 とは別にキャッシュされます',
     precisionOnnx: 'ONNX ファイルはエクスポートされた精度のまま実行されます',
-    umapLater: 'UMAP はまだ利用できません。',
+    projection: '投影',
+    umapTitle: 'キャッシュ済み埋め込みの UMAP',
+    umapComputing: 'UMAP を計算中です。数百個なら数秒、数千個なら 1 分ほどかかります…',
+    umapNote: 'UMAP（近傍は最大 15、min_dist 0.1、シード固定）：近傍関係は保たれますが、クラスタ間の距離と軸には意味がありません。',
   },
   // [i18n:training]
   training: {

@@ -206,17 +206,23 @@ describe('extraction', () => {
 
     const params = patchParameters(model);
     const slideOf = (id: number) => ({ name: library.get(id).name, tags: library.get(id).tags });
-    const byClass = embeddingMap(project.db, modelKey(model), params.key, 'class', slideOf);
+    const byClass = await embeddingMap(project.db, modelKey(model), params.key, slideOf, { colourBy: 'class', projection: 'pca' });
     expect(byClass.points).toHaveLength(5);
     expect(byClass.groups).toEqual([
       { name: 'mitotic figure', colour: '#e6194b', count: 3 },
       { name: 'non-mitotic figure (imposter)', colour: '#3cb4e6', count: 2 },
     ]);
     expect(byClass.tagKeys).toEqual(['scanner']);
-    expect(byClass.explained[0]).toBeGreaterThan(byClass.explained[1]);
-    expect(byClass.explained[0] + byClass.explained[1]).toBeLessThanOrEqual(1 + 1e-9);
-    const byScanner = embeddingMap(project.db, modelKey(model), params.key, 'scanner', slideOf);
+    const [first, second] = byClass.explained!;
+    expect(first).toBeGreaterThan(second);
+    expect(first + second).toBeLessThanOrEqual(1 + 1e-9);
+    const byScanner = await embeddingMap(project.db, modelKey(model), params.key, slideOf, { colourBy: 'scanner', projection: 'pca' });
     expect(byScanner.groups).toEqual([{ name: 'A', colour: null, count: 5 }]);
     expect(byScanner.points[0]).toMatchObject({ slideId, tags: { scanner: 'A' }, group: 'A' });
+    // UMAP of the same five cells: the same points and groups on other axes, which explain nothing.
+    const umap = await embeddingMap(project.db, modelKey(model), params.key, slideOf, { colourBy: 'class', projection: 'umap' });
+    expect(umap).toMatchObject({ projection: 'umap', explained: null, groups: byClass.groups });
+    expect(umap.points.map((point) => point.annotationId)).toEqual(byClass.points.map((point) => point.annotationId));
+    expect(umap.points.every((point) => Number.isFinite(point.x) && Number.isFinite(point.y))).toBe(true);
   });
 });
