@@ -413,7 +413,7 @@ export const en = {
     precisionOnnx: 'An ONNX file runs in the precision it was exported in',
     projection: 'Projection',
     umapTitle: 'UMAP of the cached embeddings',
-    umapComputing: 'Laying out the UMAP: seconds for hundreds of cells, about a minute for thousands…',
+    umapComputing: 'Laying out the UMAP: it takes longer than PCA, more so for many cells…',
     umapNote: 'UMAP (up to 15 neighbours, min_dist 0.1, seeded): neighbourhoods are kept, distances between clusters and the axes mean nothing.',
   },
   // [i18n:training]

@@ -416,7 +416,7 @@ export const ja: Dictionary = {
     precisionOnnx: 'ONNX ファイルはエクスポートされた精度のまま実行されます',
     projection: '投影',
     umapTitle: 'キャッシュ済み埋め込みの UMAP',
-    umapComputing: 'UMAP を計算中です。数百個なら数秒、数千個なら 1 分ほどかかります…',
+    umapComputing: 'UMAP を計算中です。PCA より時間がかかり、細胞が多いほど長くなります…',
     umapNote: 'UMAP（近傍は最大 15、min_dist 0.1、シード固定）：近傍関係は保たれますが、クラスタ間の距離と軸には意味がありません。',
   },
   // [i18n:training]
