@@ -72,8 +72,6 @@ export function embeddingsHandlers(workspace: Workspace): EmbeddingsCalls {
         colourBy,
         projection,
         umap: (vectors) => umapWorkerOf().project(vectors, UMAP_SEED),
-      }).catch((error: unknown) => {
-        throw error instanceof Error && error.message.startsWith('UMAP needs') ? new UserFacingError('invalid-argument', error.message) : error;
       });
     },
   };

@@ -1,7 +1,8 @@
 import type { Database } from 'better-sqlite3';
+import { UserFacingError } from '../../contract/errors';
 import { EmbeddingCache, labelledCells } from './EmbeddingCache';
 import { pca2 } from './pca';
-import { umap2 } from './umap';
+import { UMAP_MIN_CELLS, umap2 } from './umap';
 
 export interface MapSlide {
   readonly name: string;
@@ -72,6 +73,9 @@ export async function embeddingMap(
   const dims = cached[0]?.vector.length ?? 0;
   const usable = cached.filter((entry) => entry.vector.length === dims);
   const vectors = usable.map((entry) => entry.vector);
+  if (projection === 'umap' && vectors.length > 0 && vectors.length < UMAP_MIN_CELLS) {
+    throw new UserFacingError('invalid-argument', `UMAP needs at least ${UMAP_MIN_CELLS} embedded cells; ${vectors.length} are cached for this model. Use PCA, or extract more.`);
+  }
   const { points, explained } = projection === 'umap' ? { points: await umap(vectors), explained: null } : pca2(vectors, dims);
   const classes = new Map(
     (db.prepare('SELECT id, name, colour FROM classes').all() as { id: number; name: string; colour: string }[]).map((row) => [row.id, row]),

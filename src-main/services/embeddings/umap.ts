@@ -12,9 +12,10 @@ const MIN_DIST = 0.1;
 export const UMAP_MIN_CELLS = 4;
 
 /**
- * The 2-D UMAP (McInnes et al., through umap-js) of the vectors, Euclidean, 15 neighbours,
- * min_dist 0.1, seeded so the same cells give the same map. Tens of seconds for thousands of
- * cells: the app runs it on a worker thread (UmapWorker).
+ * The 2-D UMAP (McInnes et al., through umap-js) of the vectors, Euclidean, up to 15 neighbours,
+ * min_dist 0.1, seeded so the same cells give the same map. Far more work than PCA (a
+ * nearest-neighbour graph, then hundreds of layout epochs): the app runs it on a worker thread
+ * (UmapWorker).
  */
 export function umap2(vectors: readonly Float32Array[], seed: number): [number, number][] {
   if (vectors.length < UMAP_MIN_CELLS) throw new Error(`UMAP needs at least ${UMAP_MIN_CELLS} embedded cells, not ${vectors.length}`);
