@@ -35,8 +35,7 @@ import type { WorkerTensor } from '../../src-main/services/models/runtime/protoc
 import { SessionWorker } from '../../src-main/services/models/runtime/SessionWorker';
 import { seededRandom } from '../../src-main/services/random/seededRandom';
 import { fitLinearProbe } from '../../src-main/services/training/linearProbe';
-import { DropoutMaskSupply, LOSS, PROBABILITIES, dropoutMaskInputs, gradientName, trainableParameters } from '../../src-main/services/training/lora';
-import type { LoraModelSpec } from '../../src-main/services/training/lora';
+import { DropoutMaskSupply, LOSS, PROBABILITIES, gradientName, trainableParameters } from '../../src-main/services/training/lora';
 import { LORA_BATCH, LORA_SHAPES, loraBenchSpec, loraFeeds, writeLoraGraphs } from './loraStep';
 import { collectGarbage, peakMiB, residentMiB, resetPeak } from './processMemory';
 
@@ -59,22 +58,13 @@ async function timed(worker: SessionWorker, feeds: Record<string, WorkerTensor>,
   return performance.now() - started;
 }
 
-/**
- * Train steps as the loop runs them (services/training/loraTraining.ts): each step's masks were
- * drawn while the previous step ran, into the arrays the worker gave back; pixels are moved to the
- * worker and masks lent to it. Returns the milliseconds of each of `count` steps.
- */
-async function timedSteps(worker: SessionWorker, spec: LoraModelSpec, masks: DropoutMaskSupply, base: Record<string, WorkerTensor>, outputs: string[], count: number, firstStep: number): Promise<number[]> {
-  const maskInputs = dropoutMaskInputs(spec);
+/** Train steps as the loop runs them (DropoutMaskSupply.runStep). Returns the milliseconds of each of `count` steps. */
+async function timedSteps(worker: SessionWorker, masks: DropoutMaskSupply, base: Record<string, WorkerTensor>, outputs: string[], count: number, firstStep: number): Promise<number[]> {
   const times: number[] = [];
   for (let step = firstStep; step < firstStep + count; step++) {
     const started = performance.now();
     const feeds: Record<string, WorkerTensor> = { ...base, pixels: { dims: base.pixels!.dims, data: (base.pixels!.data as Float32Array).slice() } };
-    const stepMasks = masks.take(step);
-    for (const { name, shape } of maskInputs) feeds[name] = { dims: shape, data: stepMasks[name]! };
-    const running = worker.runLending(feeds, outputs, maskInputs.map(({ name }) => name), ['pixels']);
-    if (maskInputs.length > 0) masks.drawAhead(step + 1);
-    masks.giveBack((await running).returned as Record<string, Uint8Array>);
+    await masks.runStep(worker, feeds, outputs, step, ['pixels']);
     times.push(performance.now() - started);
   }
   return times;
@@ -95,14 +85,14 @@ async function benchLora(name: string, dir: string): Promise<Record<string, numb
     const before = residentMiB();
     const canReset = resetPeak();
     await train.open(files.train, 'cpu');
-    await timedSteps(train, spec, masks, trainFeeds, gradients, 2, 0);
+    await timedSteps(train, masks, trainFeeds, gradients, 2, 0);
     const peak = peakMiB();
     await forward.open(files.forward, 'cpu');
     await forward.run(forwardFeeds, [PROBABILITIES]);
     const steps: number[] = [];
     const passes: number[] = [];
     for (let round = 0; round < rounds(name); round++) {
-      steps.push(...(await timedSteps(train, spec, masks, trainFeeds, gradients, 1, 2 + round)));
+      steps.push(...(await timedSteps(train, masks, trainFeeds, gradients, 1, 2 + round)));
       passes.push(await timed(forward, forwardFeeds, [PROBABILITIES]));
     }
     const stepMs = median(steps);

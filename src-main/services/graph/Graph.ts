@@ -103,7 +103,8 @@ export class Graph {
   private readonly memo = new Map<string, Tensor>();
   private readonly functions = new Map<GraphNode, InlinedFunction>();
   private readonly recomputed = new Set<Tensor>();
-  private building: string | null = null;
+  /** The function being inlined, while its nodes are added. */
+  private inlining: string | null = null;
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -155,14 +156,14 @@ export class Graph {
    * tensor `build` returns. Its nodes may read only `inputs`, constants and their own outputs.
    */
   inlineFunction(name: string, inputs: readonly Tensor[], build: () => Tensor): Tensor {
-    if (this.building !== null) throw new GraphError(name, this.scopeName || undefined, `cannot be inlined inside ${this.building}`);
+    if (this.inlining !== null) throw new GraphError(name, this.scopeName || undefined, `cannot be inlined inside ${this.inlining}`);
     const first = this.nodes.length;
-    this.building = name;
+    this.inlining = name;
     let output: Tensor;
     try {
       output = build();
     } finally {
-      this.building = null;
+      this.inlining = null;
     }
     const nodes = this.nodes.slice(first);
     const produced = new Set<Tensor>(inputs);

@@ -39,7 +39,7 @@ export class WorkerProbeFitter implements ProbeFitter {
   }
 
   fit(matrix: FeatureMatrix, labels: readonly number[], options: LinearProbeOptions): Promise<LinearProbe> {
-    return this.worker.run({ matrix, labels: [...labels], options }, ownsBuffer(matrix.values) ? [matrix.values.buffer as ArrayBuffer] : []);
+    return this.worker.run({ matrix, labels, options }, ownsBuffer(matrix.values) ? [matrix.values.buffer] : []);
   }
 
   close(): Promise<void> {

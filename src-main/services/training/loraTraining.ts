@@ -27,7 +27,7 @@ import type { Triple } from './data/augmentProtocol';
 import { slidePatchReader, TrainingBatches } from './data/TrainingBatches';
 import type { TrainingCell } from './labelSnapshot';
 import { evaluateProbabilities } from './linearProbeTraining';
-import { AdamW, buildInferenceGraph, buildTrainStepGraph, DropoutMaskSupply, dropoutMaskInputs, gradientName, initialLoraParameters, LABELS, LOSS, PIXELS, PROBABILITIES, trainableParameters } from './lora';
+import { AdamW, buildInferenceGraph, buildTrainStepGraph, DropoutMaskSupply, gradientName, initialLoraParameters, LABELS, LOSS, PIXELS, PROBABILITIES, trainableParameters } from './lora';
 import type { AdamWState, LoraModelSpec, ParameterSet } from './lora';
 import { decodeParameters, encodeParameters } from './parameterBlob';
 import { learningRateAt } from './schedule';
@@ -235,8 +235,6 @@ export async function trainLora(context: LoraContext): Promise<'done' | 'cancell
     );
     const trainable = trainableParameters(spec);
     const outputNames = [LOSS, ...trainable.map(({ name }) => gradientName(name))];
-    const maskInputs = dropoutMaskInputs(spec);
-    const maskNames = maskInputs.map(({ name }) => name);
     const masks = new DropoutMaskSupply(spec, seed);
     const dims = [settings.batchSize, spec.vit.inChannels, spec.vit.imageSize, spec.vit.imageSize];
     for (let epoch = restored?.epochsDone ?? 0; epoch < settings.maxEpochs; epoch++) {
@@ -247,14 +245,9 @@ export async function trainLora(context: LoraContext): Promise<'done' | 'cancell
         const globalStep = epoch * stepsPerEpoch + step;
         const batch = await batches.next();
         const feeds: Record<string, WorkerTensor> = { [PIXELS]: { dims, data: batch.pixels }, [LABELS]: { dims: [settings.batchSize], data: batch.labels } };
-        const stepMasks = masks.take(globalStep);
-        for (const { name, shape } of maskInputs) feeds[name] = { dims: shape, data: stepMasks[name]! };
         for (const { name, shape } of trainable) feeds[name] = { dims: shape, data: parameters[name]! };
-        // Pixels and masks are moved to the worker, not copied (~10⁸ bytes of masks for ViT-S); the masks come back to be drawn into again.
-        const running = trainLease.session.worker.runLending(feeds, outputNames, maskNames, [PIXELS]);
-        if (maskNames.length > 0) masks.drawAhead(globalStep + 1);
-        const { outputs, returned } = await running;
-        masks.giveBack(returned as Record<string, Uint8Array>);
+        // Pixels are moved to the worker and the masks (~10⁸ bytes for ViT-S) lent to it, not copied.
+        const outputs = await masks.runStep(trainLease.session.worker, feeds, outputNames, globalStep, [PIXELS]);
         const gradients: Record<string, ArrayLike<number>> = {};
         for (const { name } of trainable) gradients[name] = outputs[gradientName(name)]!.data as Float32Array;
         optimiser.update(parameters, gradients, learningRateAt(settings.schedule, settings.learningRate, globalStep, totalSteps));

@@ -66,6 +66,6 @@ export class TaskWorker<Request, Result> {
 }
 
 /** Whether a typed array owns its whole buffer, so the buffer can be moved to a worker. */
-export function ownsBuffer(values: ArrayBufferView): boolean {
+export function ownsBuffer<T extends ArrayBufferView>(values: T): values is T & { readonly buffer: ArrayBuffer } {
   return values.byteOffset === 0 && values.byteLength === values.buffer.byteLength && values.buffer instanceof ArrayBuffer;
 }

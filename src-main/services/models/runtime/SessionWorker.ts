@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { ownsBuffer } from '../../workers/TaskWorker';
 import type { ExecutionProvider, WorkerTensor, WorkerTensorData, OpenedSession, SessionWorkerData, WorkerRequest, WorkerResponse, WorkerResult } from './protocol';
 
 /** Where the worker's code is: the built `workerMain` file, plus Node options (tests load the TypeScript through tsx). */
@@ -105,7 +106,7 @@ export class SessionWorker {
 function movableBuffers(feeds: Readonly<Record<string, WorkerTensor>>, names: readonly string[]): ArrayBuffer[] {
   return names.map((name) => {
     const data = feeds[name]?.data;
-    if (!data || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength || !(data.buffer instanceof ArrayBuffer)) {
+    if (!data || !ownsBuffer(data)) {
       throw new Error(`feed "${name}" cannot be moved to the worker: it must own a whole ArrayBuffer`);
     }
     return data.buffer;

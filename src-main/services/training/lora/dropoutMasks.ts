@@ -1,3 +1,5 @@
+import type { SessionWorker } from '../../models/runtime/SessionWorker';
+import type { WorkerTensor } from '../../models/runtime/protocol';
 import { derivedSeed } from '../../random/seededRandom';
 import { DROPOUT_LEVELS, dropoutKeep, dropoutMaskInputs } from './loraConfig';
 import type { LoraModelSpec } from './loraConfig';
@@ -55,19 +57,44 @@ export function drawDropoutMasks(spec: LoraModelSpec, seed: number, step: number
  * so two sets exist in all and none is allocated per step.
  */
 export class DropoutMaskSupply {
+  private readonly inputs: ReturnType<typeof dropoutMaskInputs>;
   private ahead: { step: number; masks: Record<string, Uint8Array> } | null = null;
   private spare: Record<string, Uint8Array> | undefined;
 
   constructor(
     private readonly spec: LoraModelSpec,
     private readonly seed: number,
-  ) {}
+  ) {
+    this.inputs = dropoutMaskInputs(spec);
+  }
 
-  /** The masks of `step`: drawn ahead, or now. */
+  /**
+   * Runs train step `step` on `worker` as the training loop does (and bench:train measures): its
+   * masks added to `feeds` and lent to the worker, the feeds named in `transfer` moved there, and
+   * the next step's masks drawn while it runs. Returns the step's outputs.
+   */
+  async runStep(
+    worker: Pick<SessionWorker, 'runLending'>,
+    feeds: Record<string, WorkerTensor>,
+    outputs: readonly string[],
+    step: number,
+    transfer: readonly string[] = [],
+  ): Promise<Readonly<Record<string, WorkerTensor>>> {
+    const masks = this.take(step);
+    for (const { name, shape } of this.inputs) feeds[name] = { dims: shape, data: masks[name]! };
+    const running = worker.runLending(feeds, outputs, Object.keys(masks), transfer);
+    if (this.inputs.length > 0) this.drawAhead(step + 1);
+    const { outputs: results, returned } = await running;
+    this.giveBack(returned as Record<string, Uint8Array>);
+    return results;
+  }
+
+  /** The masks of `step`: drawn ahead, or now (into the arrays drawn ahead for another step, if any). */
   take(step: number): Record<string, Uint8Array> {
     const ahead = this.ahead;
     this.ahead = null;
     if (ahead?.step === step) return ahead.masks;
+    if (ahead) this.spare ??= ahead.masks;
     return this.draw(step);
   }
 

@@ -95,5 +95,29 @@ describe('dropout masks', () => {
     // A step not drawn ahead (after a resume) is drawn when taken.
     expect(supply.take(7)).toEqual(drawDropoutMasks(spec, 5, 7));
   });
+
+  it('a train step adds its masks to the feeds, lends them to the worker, and draws the next step into the arrays given back', async () => {
+    const spec = tinySpec({ dropout: 0.1 });
+    const supply = new DropoutMaskSupply(spec, 9);
+    const lentNames: string[][] = [];
+    const lentArrays: Uint8Array[] = [];
+    const worker = {
+      runLending: async (feeds: Record<string, { data: unknown }>, _outputs: readonly string[], lent: readonly string[], transfer: readonly string[] = []) => {
+        lentNames.push([...lent, ...transfer]);
+        const returned = Object.fromEntries(lent.map((name) => [name, feeds[name]!.data as Uint8Array]));
+        lentArrays.push(...Object.values(returned));
+        return { outputs: { loss: { dims: [], data: Float32Array.of(lent.length) } }, returned };
+      },
+    };
+    const maskNames = dropoutMaskInputs(spec).map(({ name }) => name);
+    const first = await supply.runStep(worker, { pixels: { dims: [1], data: Float32Array.of(0) } }, ['loss'], 0, ['pixels']);
+    expect(first.loss!.data[0]).toBe(maskNames.length);
+    const feeds: Record<string, { dims: readonly number[]; data: Float32Array | Uint8Array }> = {};
+    await supply.runStep(worker, feeds, ['loss'], 1);
+    expect(lentNames).toEqual([[...maskNames, 'pixels'], maskNames]);
+    expect(Object.fromEntries(maskNames.map((name) => [name, feeds[name]!.data]))).toEqual(drawDropoutMasks(spec, 9, 1));
+    // Step 2 was drawn during step 1 into step 0's arrays, given back after step 0.
+    expect(supply.take(2)[maskNames[0]!]).toBe(lentArrays[0]);
+  });
 });
 
