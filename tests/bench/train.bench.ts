@@ -9,7 +9,7 @@
  * weights), LoRA r = α = 16, dropout 0.1 on qkv, proj, fc1 and fc2, a two-class head, batch 16:
  * the app's generated train-step graph (loss, logits and the 98 LoRA and head gradients) and the
  * inference graph over the same weights, each in its own session worker with the app's options.
- * A step is one `run` as the training loop (services/training/loraTraining.ts) does it: the
+ * A step is one `run` through the training loop's own code (DropoutMaskSupply.runStep): the
  * step's pixels moved to the worker and its bool dropout masks lent to it (moved there and back),
  * labels and the trainable tensors copied, loss and gradients moved back, and the next step's
  * masks drawn on the main thread, into the arrays given back, while the worker runs (the Adam update, ~1 ms for ViT-S's 1.2 M trainable
